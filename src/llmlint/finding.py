@@ -1,0 +1,90 @@
+"""What a check produces: findings (with locations and fixes) and problems (files that could not be checked)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"note": 1, "warning": 2, "error": 3}[self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        return cls(text.strip().lower())
+
+
+@dataclass(frozen=True)
+class Location:
+    """A span in a file. `path` is relative to the current directory when possible, POSIX separators.
+    Lines and columns are 1-based; the end column is exclusive (as SARIF's endColumn)."""
+
+    path: str
+    line: int
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.end_line:
+            object.__setattr__(self, "end_line", self.line)
+        if not self.end_column:
+            object.__setattr__(self, "end_column", self.column + 1 if self.end_line == self.line else 1)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A machine-applicable replacement of the text at `location`."""
+
+    location: Location
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place that matters for a finding (the client that lacks a timeout, a caller on the path)."""
+
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    name: str
+    severity: Severity
+    location: Location
+    message: str
+    fix: str
+    edits: tuple[Edit, ...] = ()
+    related: tuple[Related, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.rule_id, self.message)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that was skipped: `path: skipped: reason`."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: skipped: {self.reason}"
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0
+    unused_suppressions: list[Location] = field(default_factory=list)

@@ -1,0 +1,450 @@
+"""Per-module facts: what one file imports, defines and calls, as plain picklable data.
+
+Built in one libcst pass (positions are the only metadata used). Everything the linker and the rules need
+later is recorded here, so a module is parsed once, its index can be cached by content hash, and indexes can
+be built in worker processes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from llmlint.exprs import Call, ExprBuilder, Name, Unknown, dotted
+
+MODULE_SCOPE = "<module>"
+KEY_PATTERN = re.compile(r"(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    line: int
+    col: int  # 1-based
+    end_line: int
+    end_col: int
+
+    def contains(self, line: int, col: int) -> bool:
+        return (self.line, self.col) <= (line, col) <= (self.end_line, self.end_col)
+
+
+@dataclass(slots=True)
+class Handler:
+    span: Span
+    caught: tuple  # dotted names of the caught classes; () for a bare except
+    reraises: bool
+
+
+@dataclass(slots=True)
+class TryInfo:
+    id: int
+    span: Span
+    body: Span
+    handlers: list
+
+
+@dataclass(slots=True)
+class LoopInfo:
+    id: int
+    kind: str  # "while" or "for"
+    span: Span
+    test: object  # the while condition or the for iterable (Expr)
+    has_break: bool
+    has_return: bool
+
+
+@dataclass(slots=True)
+class Assign:
+    target: str  # dotted target ("x", "self.client"); "" when not a plain name chain
+    value: object  # Expr
+    line: int
+    op: str = "="  # "=", "+=", "for", "with", "append"
+    target_expr: object = None
+
+
+@dataclass(slots=True)
+class CallSite:
+    call: Call
+    scope: str  # qualname of the enclosing function in this module, or MODULE_SCOPE
+    stmt_line: int  # first line of the enclosing statement
+    awaited: bool = False
+    target: str | None = None  # name the result is assigned to
+    tries: tuple = ()  # ids of the tries whose body holds the call, innermost last
+    handler_of: int | None = None  # id of the try whose except clause holds the call
+    loops: tuple = ()  # ids of the enclosing loops, innermost last
+
+
+@dataclass(slots=True)
+class FunctionIndex:
+    qualname: str
+    name: str
+    cls: str | None  # qualname of the class a method belongs to
+    is_async: bool
+    span: Span
+    params: tuple = ()
+    defaults: dict = field(default_factory=dict)
+    annotations: dict = field(default_factory=dict)  # param -> dotted annotation
+    decorators: tuple = ()
+    calls: list = field(default_factory=list)
+    assigns: list = field(default_factory=list)
+    returns: list = field(default_factory=list)
+    tries: list = field(default_factory=list)
+    loops: list = field(default_factory=list)
+    tests: list = field(default_factory=list)  # if/while/assert conditions
+    names_used: set = field(default_factory=set)
+    imports: dict = field(default_factory=dict)  # function-local imports
+    parent: str | None = None  # enclosing function's qualname, for nested functions
+
+
+@dataclass(slots=True)
+class ClassIndex:
+    qualname: str
+    name: str
+    bases: tuple
+    span: Span
+    decorators: tuple = ()
+    attrs: list = field(default_factory=list)  # class-level Assigns
+
+
+@dataclass(slots=True)
+class StringConst:
+    value: str
+    span: Span
+
+
+@dataclass(slots=True)
+class ModuleIndex:
+    path: str
+    module: str
+    is_package: bool
+    line_count: int
+    imports: dict = field(default_factory=dict)  # local name -> qualified name
+    functions: dict = field(default_factory=dict)  # qualname -> FunctionIndex; MODULE_SCOPE for top level
+    classes: dict = field(default_factory=dict)
+    key_strings: list = field(default_factory=list)  # string constants that look like provider keys
+    comments: dict = field(default_factory=dict)  # line -> comment text, for suppressions
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:
+    if level == 0:
+        return target
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    if target:
+        parts.append(target)
+    return ".".join(parts)
+
+
+def _dotted_node(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return _dotted_node(node.value) + "." + node.attr.value
+    return ""
+
+
+class _Indexer(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, index: ModuleIndex, positions):
+        super().__init__()
+        self.index = index
+        self.positions = positions
+        self.exprs = ExprBuilder(positions)
+        module_fn = FunctionIndex(MODULE_SCOPE, MODULE_SCOPE, None, False, Span(1, 1, index.line_count + 1, 1))
+        index.functions[MODULE_SCOPE] = module_fn
+        self.scopes = [module_fn]
+        self.frames: list = []  # ("class", ClassIndex) / ("function", FunctionIndex), innermost last
+        self.stmt_lines: list[int] = []
+        self.ids = 0
+        self.loop_stack: list[LoopInfo] = []
+
+    # helpers
+    def span(self, node) -> Span:
+        pos = self.positions[node]
+        return Span(pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+
+    def next_id(self) -> int:
+        self.ids += 1
+        return self.ids
+
+    @property
+    def fn(self) -> FunctionIndex:
+        return self.scopes[-1]
+
+    def qualify(self, name: str) -> str:
+        kind, frame = self.frames[-1] if self.frames else ("module", None)
+        if kind == "class":
+            return f"{frame.qualname}.{name}"
+        if kind == "function":
+            return f"{frame.qualname}.<locals>.{name}"
+        return name
+
+    def in_class_body(self) -> bool:
+        return bool(self.frames) and self.frames[-1][0] == "class"
+
+    # statements (for suppression lines)
+    def on_visit(self, node) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.stmt_lines.append(self.positions[node].start.line)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.stmt_lines.pop()
+
+    # imports
+    def _imports(self):
+        return self.index.imports if self.fn.qualname == MODULE_SCOPE else self.fn.imports
+
+    def visit_Import(self, node: cst.Import) -> None:
+        table = self._imports()
+        for alias in node.names:
+            name = _dotted_node(alias.name)
+            if alias.asname is not None:
+                table[alias.asname.name.value] = name
+            else:
+                table[name.split(".")[0]] = name.split(".")[0]
+                table.setdefault(name, name)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        level = len(node.relative)
+        base = resolve_relative(self.index.module, self.index.is_package, level, _dotted_node(node.module) if node.module else "")
+        if isinstance(node.names, cst.ImportStar):
+            self._imports().setdefault("*", [])
+            self._imports()["*"].append(base)
+            return
+        for alias in node.names:
+            name = _dotted_node(alias.name)
+            local = alias.asname.name.value if alias.asname is not None else name
+            self._imports()[local] = f"{base}.{name}" if base else name
+
+    # definitions
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        qualname = self.qualify(node.name.value)
+        info = ClassIndex(
+            qualname,
+            node.name.value,
+            tuple(self.exprs.build(arg.value) for arg in node.bases),
+            self.span(node),
+            tuple(self.exprs.build(d.decorator) for d in node.decorators),
+        )
+        self.index.classes[qualname] = info
+        self.frames.append(("class", info))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        cls = self.frames[-1][1] if self.in_class_body() else None
+        qualname = self.qualify(node.name.value)
+        params, defaults, annotations = [], {}, {}
+        all_params = list(node.params.posonly_params) + list(node.params.params) + list(node.params.kwonly_params)
+        for extra in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                all_params.append(extra)
+        for param in all_params:
+            pname = param.name.value
+            params.append(pname)
+            if param.default is not None:
+                defaults[pname] = self.exprs.build(param.default)
+            if param.annotation is not None:
+                annotations[pname] = dotted(self.exprs.build(param.annotation.annotation)) or ""
+        info = FunctionIndex(
+            qualname,
+            node.name.value,
+            cls.qualname if cls else None,
+            node.asynchronous is not None,
+            self.span(node),
+            tuple(params),
+            defaults,
+            annotations,
+            tuple(self.exprs.build(d.decorator) for d in node.decorators),
+            parent=None if self.fn.qualname == MODULE_SCOPE else self.fn.qualname,
+        )
+        self.index.functions[qualname] = info
+        self.scopes.append(info)
+        self.frames.append(("function", info))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+        self.frames.pop()
+
+    # control flow
+    def visit_Try(self, node: cst.Try) -> None:
+        self._record_try(node)
+
+    def visit_TryStar(self, node) -> None:
+        self._record_try(node)
+
+    def _record_try(self, node) -> None:
+        handlers = []
+        for handler in node.handlers:
+            caught: tuple = ()
+            if handler.type is not None:
+                built = self.exprs.build(handler.type)
+                elts = built.elts if hasattr(built, "elts") else (built,)
+                caught = tuple(dotted(e) or "?" for e in elts)
+            reraises = any(isinstance(s, cst.Raise) for s in _small_statements(handler.body))
+            handlers.append(Handler(self.span(handler), caught, reraises))
+        body_span = self.span(node.body)
+        self.fn.tries.append(TryInfo(self.next_id(), self.span(node), body_span, handlers))
+
+    def visit_While(self, node: cst.While) -> None:
+        self._record_loop("while", node, self.exprs.build(node.test))
+        self.fn.tests.append(self.exprs.build(node.test))
+
+    def leave_While(self, original_node) -> None:
+        self.loop_stack.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        iterable = self.exprs.build(node.iter)
+        self._record_loop("for", node, iterable)
+        self._assign_target(node.target, Unknown("for", (iterable,)), "for")
+
+    def leave_For(self, original_node) -> None:
+        self.loop_stack.pop()
+
+    def _record_loop(self, kind, node, test) -> None:
+        loop = LoopInfo(self.next_id(), kind, self.span(node), test, False, False)
+        self.fn.loops.append(loop)
+        self.loop_stack.append(loop)
+
+    def visit_Break(self, node) -> None:
+        if self.loop_stack:
+            self.loop_stack[-1].has_break = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.fn.returns.append(self.exprs.build(node.value) if node.value is not None else None)
+        for loop in self.loop_stack:
+            if loop in self.fn.loops:
+                loop.has_return = True
+
+    def visit_Raise(self, node) -> None:
+        # A raise leaves the loop as a break does (when not caught inside it; the rules stay conservative).
+        for loop in self.loop_stack:
+            if loop in self.fn.loops:
+                loop.has_return = True
+
+    def visit_If(self, node: cst.If) -> None:
+        self.fn.tests.append(self.exprs.build(node.test))
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self.fn.tests.append(self.exprs.build(node.test))
+
+    # assignments
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = self.exprs.build(node.value)
+        for target in node.targets:
+            self._assign_target(target.target, value, "=")
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assign_target(node.target, self.exprs.build(node.value), "=")
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        op = type(node.operator).__name__
+        symbol = {"AddAssign": "+=", "BitOrAssign": "|=", "MultiplyAssign": "*="}.get(op, "op=")
+        self._assign_target(node.target, self.exprs.build(node.value), symbol)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._assign_target(node.asname.name, self.exprs.build(node.item), "with")
+
+    def _assign_target(self, target, value, op) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for i, element in enumerate(target.elements):
+                self._assign_target(element.value, Unknown("unpack", (value,)), op)
+            return
+        target_expr = self.exprs.build(target)
+        record = Assign(dotted(target_expr) or "", value, self.positions[target].start.line, op, target_expr)
+        if self.in_class_body():
+            self.frames[-1][1].attrs.append(record)
+        else:
+            self.fn.assigns.append(record)
+
+    # calls and names
+    def visit_Call(self, node: cst.Call) -> None:
+        call = self.exprs.build(node)
+        self.fn.calls.append(CallSite(call, self.fn.qualname, self.stmt_lines[-1] if self.stmt_lines else call.line))
+        method = call.func.attr if hasattr(call.func, "attr") else None
+        if method in ("append", "extend", "insert") and dotted(call.func.base) and call.args:
+            self.fn.assigns.append(Assign(dotted(call.func.base), call.args[-1], call.line, method))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.fn.names_used.add(node.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if KEY_PATTERN.search(node.value):
+            try:
+                value = node.evaluated_value
+            except Exception:
+                return
+            if isinstance(value, str):
+                self.index.key_strings.append(StringConst(value, self.span(node)))
+
+    def visit_FormattedStringText(self, node) -> None:
+        if KEY_PATTERN.search(node.value):
+            self.index.key_strings.append(StringConst(node.value, self.span(node)))
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.index.comments[self.positions[node].start.line] = node.value
+
+
+def _small_statements(body):
+    for statement in getattr(body, "body", ()):
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+
+
+def _link_call_context(fn: FunctionIndex) -> None:
+    """Attach try/loop membership and assignment targets to each call of `fn` (by position)."""
+    targets = {}
+    for assign in fn.assigns:
+        if assign.op in ("=", "with") and isinstance(assign.value, Call):
+            targets[(assign.value.line, assign.value.col)] = assign.target
+        elif assign.op == "=" and isinstance(assign.value, Unknown) is False and hasattr(assign.value, "value"):
+            inner = assign.value.value  # Await(Call)
+            if isinstance(inner, Call):
+                targets[(inner.line, inner.col)] = assign.target
+    awaited = set()
+    for expr in _all_exprs(fn):
+        if type(expr).__name__ == "Await" and isinstance(expr.value, Call):
+            awaited.add((expr.value.line, expr.value.col))
+    for site in fn.calls:
+        line, col = site.call.line, site.call.col
+        site.tries = tuple(t.id for t in fn.tries if t.body.contains(line, col))
+        for t in fn.tries:
+            if any(h.span.contains(line, col) for h in t.handlers):
+                site.handler_of = t.id
+        site.loops = tuple(loop.id for loop in fn.loops if loop.span.contains(line, col))
+        site.target = targets.get((line, col))
+        site.awaited = (line, col) in awaited
+
+
+def _all_exprs(fn: FunctionIndex):
+    from llmlint.exprs import walk
+
+    for site in fn.calls:
+        yield from walk(site.call)
+    for assign in fn.assigns:
+        yield from walk(assign.value)
+    for value in fn.returns:
+        if value is not None:
+            yield from walk(value)
+
+
+def build_index(module: cst.Module, path: str, module_name: str, is_package: bool, line_count: int) -> ModuleIndex:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    index = ModuleIndex(path, module_name, is_package, line_count)
+    indexer = _Indexer(index, wrapper.resolve(PositionProvider))
+    wrapper.module.visit(indexer)
+    for fn in index.functions.values():
+        _link_call_context(fn)
+    return index

@@ -1,0 +1,61 @@
+"""Read one file, decode it, parse it once with libcst and index it. Failures become a Problem, never an exception."""
+
+from __future__ import annotations
+
+import io
+import sys
+import tokenize
+
+import libcst as cst
+
+from llmlint.finding import Problem
+from llmlint.index import ModuleIndex, build_index
+
+MAX_BYTES = 5 * 1024 * 1024  # larger files are generated code or data, not hand-written model calls
+
+
+def read_source(path: str, display: str) -> tuple[str | None, Problem | None]:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        return None, Problem(display, f"cannot read: {error.strerror or error}")
+    if len(data) > MAX_BYTES:
+        return None, Problem(display, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    if b"\x00" in data:
+        return None, Problem(display, "binary file (contains NUL bytes)")
+    return decode_source(data, display)
+
+
+def decode_source(data: bytes, display: str) -> tuple[str | None, Problem | None]:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        return None, Problem(display, f"cannot decode: {error.msg if hasattr(error, 'msg') else error}")
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        return None, Problem(display, f"cannot decode as {encoding}: {error.reason if hasattr(error, 'reason') else error}")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, None
+
+
+def parse_and_index(text: str, path: str, display: str, module: str, is_package: bool) -> tuple[ModuleIndex | None, Problem | None]:
+    """Parse `text` with libcst and build its index."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
+    try:
+        tree = cst.parse_module(text)
+        return build_index(tree, path, module, is_package, text.count("\n") + 1), None
+    except cst.ParserSyntaxError as error:
+        return None, Problem(display, f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message.splitlines()[0]}")
+    except RecursionError:
+        return None, Problem(display, "nested too deeply to parse")
+    except MemoryError:
+        return None, Problem(display, "too large to parse")
+    except Exception as error:  # libcst raises a few other errors on odd input; never lose the rest of the run
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return None, Problem(display, f"cannot parse: {first}")
+    finally:
+        sys.setrecursionlimit(limit)
