@@ -87,4 +87,5 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files_checked: int = 0
-    unused_suppressions: list[Location] = field(default_factory=list)
+    unused_suppressions: list = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # e.g. a bare `# llmlint: ignore` that suppresses nothing

@@ -16,6 +16,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from llmlint.exprs import Call, ExprBuilder, Name, Unknown, dotted
 
 MODULE_SCOPE = "<module>"
+KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENAI|ANTHROPIC|GROQ|COHERE|MISTRAL|GOOGLE|GEMINI|HF|HUGGINGFACE|TOGETHER)_(?:API_)?(?:KEY|TOKEN)")
 KEY_PATTERN = re.compile(r"(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
 
 
@@ -112,6 +113,7 @@ class ClassIndex:
 class StringConst:
     value: str
     span: Span
+    context: str = ""  # the keyword or assignment target it is given to ("api_key", "os.environ[OPENAI_API_KEY]")
 
 
 @dataclass(slots=True)
@@ -343,6 +345,21 @@ class _Indexer(cst.CSTVisitor):
         value = self.exprs.build(node.value)
         for target in node.targets:
             self._assign_target(target.target, value, "=")
+            if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
+                self._record_named_string(_target_text(self.exprs.build(target.target)), node.value, value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
+            self._record_named_string(node.keyword.value, node.value, self.exprs.build(node.value))
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        if isinstance(node.key, cst.SimpleString) and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
+            key = self.exprs.build(node.key)
+            self._record_named_string(str(key.value), node.value, self.exprs.build(node.value))
+
+    def _record_named_string(self, name: str, node, value) -> None:
+        if name and KEY_NAME.search(name) and isinstance(getattr(value, "value", None), str):
+            self.index.key_strings.append(StringConst(value.value, self.span(node), name))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -395,6 +412,15 @@ class _Indexer(cst.CSTVisitor):
 
     def visit_Comment(self, node: cst.Comment) -> None:
         self.index.comments[self.positions[node].start.line] = node.value
+
+
+def _target_text(expr) -> str:
+    name = dotted(expr)
+    if name:
+        return name
+    if type(expr).__name__ == "Subscript" and isinstance(getattr(expr.index, "value", None), str):
+        return f"{dotted(expr.value) or ''}[{expr.index.value}]"
+    return ""
 
 
 def _small_statements(body):

@@ -1,0 +1,74 @@
+"""Per-file results cached by content: `.llmlint_cache/` at the project root, keyed by the file's bytes,
+llmlint's version, the file's module name and the index format. Writes are atomic; unreadable entries are rebuilt."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+
+from llmlint import __version__
+
+CACHE_DIR = ".llmlint_cache"
+INDEX_FORMAT = "1"
+
+
+def cache_key(data: bytes, module: str, is_package: bool, salt: str = "") -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (__version__, INDEX_FORMAT, module, str(is_package), salt):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class Cache:
+    def __init__(self, root: str):
+        self.dir = Path(root) / CACHE_DIR / f"v{INDEX_FORMAT}"
+        self._ready = False
+
+    def _entry(self, key: str) -> Path:
+        return self.dir / key[:2] / key
+
+    def get(self, key: str):
+        try:
+            with open(self._entry(key), "rb") as handle:
+                return pickle.load(handle)
+        except FileNotFoundError:
+            return None
+        except Exception:  # a corrupt or foreign entry: rebuild it
+            return None
+
+    def put(self, key: str, value) -> None:
+        try:
+            self._prepare()
+            target = self._entry(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+        except OSError:
+            pass  # a read-only tree still gets checked, just without a cache
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        top = self.dir.parent
+        top.mkdir(parents=True, exist_ok=True)
+        ignore = top / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Created by llmlint automatically.\n*\n", encoding="utf-8")
+        self._ready = True
+
+
+def clean(root: str) -> bool:
+    """Remove the cache under `root`; True when there was one."""
+    target = Path(root) / CACHE_DIR
+    if target.is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+        return True
+    return False

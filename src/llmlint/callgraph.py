@@ -1,0 +1,85 @@
+"""A networkx call graph over the project's functions, built from the indexes only.
+
+Nodes are `(path, qualname)` pairs (a module's top-level code is the node `(path, "<module>")`). An edge
+`caller -> callee` carries the call sites (`sites`) that make it; functions passed as arguments (callbacks given
+to retry helpers, `asyncio.to_thread(fn)`, `run_in_executor(None, fn)`) make an edge of kind "callback".
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from llmlint import exprs as E
+from llmlint.project import Project
+from llmlint.values import Ctx, Func, Inst, Klass
+
+
+def build_callgraph(project: Project) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for idx, fn in project.functions():
+        caller = (idx.path, fn.qualname)
+        graph.add_node(caller)
+        ctx = Ctx(idx.path, fn.qualname)
+        for site in fn.calls:
+            callee = project.resolve(site.call.func, ctx, site.call.line)
+            target = _function_of(project, callee)
+            if target is not None:
+                _add_edge(graph, caller, target, site, "call")
+            for arg in list(site.call.args) + [v for _, v in site.call.kwargs]:
+                if isinstance(arg, (E.Name, E.Attr)):
+                    passed = project.resolve(arg, ctx, site.call.line)
+                    if isinstance(passed, Func):
+                        _add_edge(graph, caller, (passed.path, passed.qualname), site, "callback")
+    return graph
+
+
+def _function_of(project: Project, value):
+    if isinstance(value, Func):
+        return (value.path, value.qualname)
+    if isinstance(value, Klass):
+        init = f"{value.qualname}.__init__"
+        idx = project.indexes.get(value.path)
+        if idx is not None and init in idx.functions:
+            return (value.path, init)
+    if isinstance(value, Inst):
+        call = f"{value.qualname}.__call__"
+        idx = project.indexes.get(value.path)
+        if idx is not None and call in idx.functions:
+            return (value.path, call)
+    return None
+
+
+def _add_edge(graph, caller, callee, site, kind) -> None:
+    if graph.has_edge(caller, callee):
+        graph.edges[caller, callee]["sites"].append(site)
+    else:
+        graph.add_edge(caller, callee, sites=[site], kind=kind)
+
+
+def reaching(graph: nx.DiGraph, targets) -> set:
+    """The functions from which some node in `targets` can be reached (targets included)."""
+    found = set()
+    for target in targets:
+        if target in graph and target not in found:
+            found.add(target)
+            found |= nx.ancestors(graph, target)
+    return found
+
+
+def callers_paths(graph: nx.DiGraph, node, limit: int = 50):
+    """Callers of `node`, transitively, nearest first (breadth-first), at most `limit`."""
+    if node not in graph:
+        return []
+    order = []
+    seen = {node}
+    frontier = [node]
+    while frontier and len(order) < limit:
+        nxt = []
+        for current in frontier:
+            for caller in graph.predecessors(current):
+                if caller not in seen:
+                    seen.add(caller)
+                    order.append(caller)
+                    nxt.append(caller)
+        frontier = nxt
+    return order

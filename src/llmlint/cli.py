@@ -1,0 +1,162 @@
+"""The command line: options -> api -> reporter -> exit status. Heavy modules are imported only when a command runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from llmlint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("check", "rules", "explain", "inventory", "clean")
+
+
+class DefaultToCheck(click.Group):
+    """`llmlint` and `llmlint PATH...` mean `llmlint check ...` (ruff's and Fixit's convention)."""
+
+    def parse_args(self, ctx, args):
+        if not any(a in ("--help", "-h", "--version") for a in args[:1]) and (not args or args[0] not in self.commands):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def _split(values) -> list[str] | None:
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.version_option(__version__, prog_name="llmlint")
+def main():
+    """llmlint finds the code patterns that keep LLM applications out of production: monolithic prompts,
+    retrieval firehoses, retry spirals, context amnesia, one model for everything, and the missing timeouts,
+    caps, error handling and observability around model calls."""
+
+
+@main.command(epilog="Examples:\n\n  llmlint\n\n  llmlint check src/ --format sarif -o llmlint.sarif\n\n  llmlint check app.py --select LLM1 --ignore LLM106")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
+@click.option("--select", multiple=True, help="Rules to run: ids, names or id prefixes (LLM1), comma-separated.")
+@click.option("--ignore", multiple=True, help="Rules to skip: ids, names or id prefixes, comma-separated.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note"]), default=None, help="Lowest severity that makes the exit status 1 [default: warning, or the config's fail-on].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (advisory runs).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml or llmlint.toml).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes for parsing; 0 means one per core.")
+@click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too (for pre-commit).")
+@click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments that matched no finding.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--sarif-category", default=None, help="SARIF automationDetails.id, to tell several uploads apart.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary and no skipped-file lines.")
+def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude,
+          report_unused_suppressions, statistics, sarif_category, quiet):
+    """Check Python files and folders (default: the current folder) for LLM production risks."""
+    from llmlint.api import lint_paths
+    from llmlint.reporters import render
+    from llmlint.reporters.text import statistics as render_statistics
+    from llmlint.reporters.text import summary
+
+    paths = list(paths) or ["."]
+    config, rules = _load_config(paths, config_file, select, ignore, fail_on)
+    report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude))
+    color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = render(fmt, report, rules, color=color, category=sarif_category)
+    _write(text, output)
+    if not quiet:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        for notice in report.notices:
+            click.echo(notice, err=True)
+        if report_unused_suppressions:
+            for unused in report.unused_suppressions:
+                click.echo(f"unused suppression: {unused}", err=True)
+        if statistics:
+            click.echo(render_statistics(report), err=True, nl=False)
+        click.echo(summary(report), err=True)
+    failing = [f for f in report.findings if f.severity.rank >= config.fail_on.rank]
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of stdout.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
+def inventory(paths, fmt, output, config_file, no_cache):
+    """List every model call: the LLM bill of materials of a repository."""
+    from llmlint.api import build_analysis
+    from llmlint.inventory_report import render_inventory
+
+    paths = list(paths) or ["."]
+    config, _ = _load_config(paths, config_file, None, None, None)
+    analysis, problems, _ = _run(lambda: build_analysis(paths, config, use_cache=not no_cache))
+    _write(render_inventory(analysis, fmt), output)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+@main.command(name="rules")
+def list_rules():
+    """List every rule: id, name, severity, gap and what it flags."""
+    from llmlint.registry import all_rules
+
+    for meta in all_rules().values():
+        click.echo(f"{meta.id}  {meta.name:<24} {meta.severity.value:<8} {meta.gap:<13} {meta.summary}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule):
+    """Print the document of RULE (an id such as LLM101 or a name such as missing-timeout)."""
+    from llmlint.registry import find_rule
+
+    meta = find_rule(rule)
+    if meta is None:
+        raise click.UsageError(f"unknown rule {rule!r}; `llmlint rules` lists them")
+    click.echo(meta.markdown, nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+def clean(paths):
+    """Remove the .llmlint_cache/ folders of the given project roots (default: the current folder)."""
+    from llmlint.cache import clean as clean_cache
+
+    for path in paths or ["."]:
+        if clean_cache(path):
+            click.echo(f"removed {os.path.join(path, '.llmlint_cache')}", err=True)
+
+
+def _load_config(paths, config_file, select, ignore, fail_on):
+    from llmlint.config import ConfigError, apply_overrides, load_config
+    from llmlint.registry import all_rules
+
+    rules = all_rules()
+    try:
+        config = load_config(paths, config_file, rules)
+        config = apply_overrides(config, rules, select=_split(select), ignore=_split(ignore), fail_on=fail_on)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    return config, rules
+
+
+def _run(action):
+    from llmlint.discovery import DiscoveryError
+
+    try:
+        return action()
+    except DiscoveryError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)

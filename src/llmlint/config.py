@@ -1,0 +1,365 @@
+"""Configuration: `[tool.llmlint]` in pyproject.toml, or top-level keys in llmlint.toml / .llmlint.toml, as a frozen Config.
+
+Every mistake in a configuration file is a ConfigError that names the file and the key (the CLI exits 2 on it).
+Rule selection follows ruff: selectors are ids ("LLM101"), names ("missing-timeout"), id prefixes ("LLM1", "LLM")
+or "ALL"; when `select` and `ignore` both match a rule, the more specific selector wins and a tie goes to `ignore`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+from llmlint._toml import toml
+from llmlint.finding import Severity
+from llmlint.ruledoc import RuleMeta
+
+CONFIG_FILES = (".llmlint.toml", "llmlint.toml", "pyproject.toml")  # precedence within one folder
+KEYS = ("select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fail-on", "rules")
+ALL = "ALL"
+_EXACT = 1000  # specificity of an id or a name; a prefix scores its length, ALL scores 0
+
+
+class ConfigError(Exception):
+    """A configuration mistake: `path: key: why (accepted: ...)`."""
+
+    def __init__(self, path: str, key: str, why: str, accepted: Iterable[str] = ()):
+        self.path = path
+        self.key = key
+        self.why = why
+        self.accepted = tuple(accepted)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.key}: {self.why}" if self.key else f"{self.path}: {self.why}"
+        if self.accepted:
+            text += f" (accepted: {', '.join(self.accepted)})"
+        return text
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None = None  # the configuration file, None when running on defaults
+    root: str = field(default_factory=os.getcwd)  # the folder of `path`, else the current directory
+    select: tuple[str, ...] = (ALL,)
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    fail_on: Severity = Severity.WARNING
+    rule_options: dict = field(default_factory=dict, hash=False)  # rule name -> options merged over the doc's defaults
+
+
+# Loading
+
+
+def load_config(paths: list[str], explicit: str | None, rules: dict[str, RuleMeta]) -> Config:
+    """The configuration for a run over `paths`: the file given with --config, else the closest one above the first path."""
+    if explicit is not None:
+        location = os.path.abspath(explicit)
+        if not os.path.isfile(location):
+            raise ConfigError(explicit, "", "configuration file not found")
+        return _load_file(location, rules, require_table=False)
+    found = find_config_file(paths[0] if paths else os.curdir)
+    if found is None:
+        return Config(rule_options=_merge_options({}, rules, "", ""))
+    return _load_file(found, rules, require_table=True)
+
+
+def find_config_file(start: str) -> str | None:
+    """The closest .llmlint.toml, llmlint.toml or pyproject.toml with a [tool.llmlint] table, from `start` upward."""
+    folder = os.path.abspath(start)
+    if not os.path.isdir(folder):
+        folder = os.path.dirname(folder)
+    while True:
+        for name in CONFIG_FILES:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate) and (name != "pyproject.toml" or _has_tool_table(candidate)):
+                return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _read_toml(path: str) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return toml.load(handle)
+    except OSError as error:
+        raise ConfigError(_display(path), "", f"cannot read: {error.strerror or error}") from None
+    except toml.TOMLDecodeError as error:
+        raise ConfigError(_display(path), "", f"invalid TOML: {error}") from None
+
+
+def _has_tool_table(path: str) -> bool:
+    data = _read_toml(path)
+    return isinstance(data.get("tool"), dict) and "llmlint" in data["tool"]
+
+
+def _load_file(path: str, rules: dict[str, RuleMeta], require_table: bool) -> Config:
+    data = _read_toml(path)
+    prefix = ""
+    if os.path.basename(path) == "pyproject.toml":
+        prefix = "tool.llmlint."
+        data = data.get("tool", {}).get("llmlint", {}) if isinstance(data.get("tool"), dict) else {}
+        if not isinstance(data, dict):
+            raise ConfigError(path, "tool.llmlint", "must be a table")
+    shown = _display(path)
+    return parse_config(data, shown, os.path.dirname(path), rules, prefix=prefix, path=path)
+
+
+def parse_config(data: dict, shown: str, root: str, rules: dict[str, RuleMeta], prefix: str = "", path: str | None = None) -> Config:
+    """Validate the keys of one configuration table. `shown` names the file in errors, `prefix` the table's own key."""
+    for key in data:
+        if key not in KEYS:
+            raise ConfigError(shown, prefix + key, "unknown key" + _did_you_mean(key, KEYS), KEYS)
+    values: dict = {}
+    for key, attr in (("select", "select"), ("ignore", "ignore")):
+        if key in data:
+            values[attr] = _selectors(data[key], shown, prefix + key, rules)
+    for key, attr in (("exclude", "exclude"), ("extend-exclude", "extend_exclude")):
+        if key in data:
+            values[attr] = _strings(data[key], shown, prefix + key, "a list of glob patterns", '["tests/fixtures", "*_pb2.py"]')
+    if "per-file-ignores" in data:
+        values["per_file_ignores"] = _per_file_ignores(data["per-file-ignores"], shown, prefix + "per-file-ignores", rules)
+    if "fail-on" in data:
+        values["fail_on"] = _severity(data["fail-on"], shown, prefix + "fail-on")
+    user_options = data.get("rules", {})
+    if not isinstance(user_options, dict):
+        raise ConfigError(shown, prefix + "rules", "must be a table of tables keyed by rule name", ("[tool.llmlint.rules.<rule-name>]",))
+    values["rule_options"] = _merge_options(user_options, rules, shown, prefix + "rules")
+    return Config(path=path, root=root, **values)
+
+
+def _display(path: str) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _strings(value, shown: str, key: str, what: str, example: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(shown, key, f"must be {what}, not {_describe(value)}", (example,))
+    for item in value:
+        if not isinstance(item, str):
+            raise ConfigError(shown, key, f"must be {what}; found {_describe(item)}", (example,))
+    return tuple(value)
+    return tuple(value)
+
+
+def _selectors(value, shown: str, key: str, rules: dict[str, RuleMeta]) -> tuple[str, ...]:
+    selectors = _strings(value, shown, key, "a list of rule ids, names or id prefixes", '["LLM1", "unbounded-retry"]')
+    for selector in selectors:
+        check_selector(selector, rules, shown, key)
+    return selectors
+
+
+def _per_file_ignores(value, shown: str, key: str, rules: dict[str, RuleMeta]) -> tuple:
+    if not isinstance(value, dict):
+        raise ConfigError(shown, key, f"must be a table of glob = [selectors], not {_describe(value)}", ('"tests/*" = ["LLM101"]',))
+    entries = []
+    for glob, selectors in value.items():
+        entries.append((glob, _selectors(selectors, shown, f'{key}."{glob}"', rules)))
+    return tuple(entries)
+
+
+def _severity(value, shown: str, key: str) -> Severity:
+    accepted = tuple(s.value for s in Severity)
+    if not isinstance(value, str):
+        raise ConfigError(shown, key, f"must be a string, not {_describe(value)}", accepted)
+    try:
+        return Severity.parse(value)
+    except ValueError:
+        raise ConfigError(shown, key, f"unknown severity '{value}'", accepted) from None
+
+
+_KINDS = {bool: ("a boolean", "booleans"), int: ("an integer", "integers"), float: ("a number", "numbers"), str: ("a string", "strings"), list: ("a list", "lists"), dict: ("a table", "tables")}
+
+
+def _kind(value) -> str:
+    return _KINDS.get(type(value), (type(value).__name__,))[0]
+
+
+def _describe(value) -> str:
+    kind = _kind(value)
+    return f"{kind} ({json.dumps(value)})" if isinstance(value, (str, int, float, bool)) else kind
+
+
+def _merge_options(user: dict, rules: dict[str, RuleMeta], shown: str, key: str) -> dict:
+    by_name = {rule.name: rule for rule in rules.values()}
+    merged = {rule.name: copy.deepcopy(rule.options) for rule in rules.values()}
+    for name, options in user.items():
+        rule_key = f"{key}.{name}"
+        if name not in by_name:
+            why = f"unknown rule '{name}'"
+            if name.upper() in rules:
+                why += f"; options are keyed by rule name: [tool.llmlint.rules.{rules[name.upper()].name}]"
+            else:
+                why += _did_you_mean(name, by_name)
+            raise ConfigError(shown, rule_key, why, sorted(by_name))
+        if not isinstance(options, dict):
+            raise ConfigError(shown, rule_key, f"must be a table of options, not {_describe(options)}")
+        defaults = by_name[name].options
+        for option, value in options.items():
+            option_key = f"{rule_key}.{option}"
+            if option not in defaults:
+                accepted = sorted(defaults) or ["(this rule has no options)"]
+                raise ConfigError(shown, option_key, "unknown option" + _did_you_mean(option, defaults), accepted)
+            merged[name][option] = _check_option(value, defaults[option], shown, option_key)
+    return merged
+
+
+def _check_option(value, default, shown: str, key: str):
+    """`value` if it has the type of `default` (an int is accepted for a float); None defaults accept anything."""
+    if default is None:
+        return value
+    expected = type(default)
+    if expected is float and type(value) is int:
+        return float(value)
+    accepted = (f"default: {json.dumps(default)}",)
+    if type(value) is not expected:
+        raise ConfigError(shown, key, f"must be {_kind(default)}, not {_describe(value)}", accepted)
+    if isinstance(default, list) and default:
+        item_type = type(default[0])
+        if not all(type(item) is item_type or (item_type is float and type(item) is int) for item in value):
+            plural = _KINDS.get(item_type, ("", item_type.__name__))[1]
+            raise ConfigError(shown, key, f"must be a list of {plural}", accepted)
+    return value
+
+
+# Selection
+
+
+def selector_specificity(selector: str, rule: RuleMeta) -> int | None:
+    """How specifically `selector` names `rule` (higher is more specific), or None when it does not match."""
+    if selector == ALL:
+        return 0
+    upper = selector.upper()
+    if upper == rule.id.upper() or selector.lower() == rule.name.lower():
+        return _EXACT
+    if rule.id.upper().startswith(upper):
+        return len(upper)
+    return None
+
+
+def check_selector(selector: str, rules: dict[str, RuleMeta], shown: str, key: str) -> None:
+    if any(selector_specificity(selector, rule) is not None for rule in rules.values()):
+        return
+    choices = [rule.id for rule in rules.values()] + [rule.name for rule in rules.values()]
+    raise ConfigError(shown, key, f"unknown rule selector '{selector}'" + _did_you_mean(selector, choices), ("rule ids", "rule names", "id prefixes such as 'LLM1'", "ALL"))
+
+
+def _best(selectors: Iterable[str], rule: RuleMeta) -> int:
+    scores = [s for s in (selector_specificity(sel, rule) for sel in selectors) if s is not None]
+    return max(scores) if scores else -1
+
+
+def is_enabled(config: Config, rule: RuleMeta, path: str | None = None) -> bool:
+    """Whether `rule` runs (on `path`, when given): selected more specifically than ignored, and not ignored for the file."""
+    if _best(config.select, rule) <= _best(config.ignore, rule):
+        return False
+    if path is not None and config.per_file_ignores:
+        relative = relative_to_root(config, path)
+        for glob, selectors in config.per_file_ignores:
+            if matches_path_glob(glob, relative) and _best(selectors, rule) >= 0:
+                return False
+    return True
+
+
+def relative_to_root(config: Config, path: str) -> str:
+    """`path` (absolute or relative to the current directory) relative to the configuration root, POSIX separators."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, config.root)
+    except ValueError:
+        relative = absolute
+    return relative.replace(os.sep, "/")
+
+
+def matches_path_glob(glob: str, relative: str) -> bool:
+    """fnmatch on the relative path; a glob without '/' also matches the file name, and any glob matches files under a folder it names."""
+    glob = glob.replace("\\", "/").rstrip("/")
+    if glob.startswith("./"):
+        glob = glob[2:]
+    candidates = [relative]
+    parts = relative.split("/")
+    candidates += ["/".join(parts[:i]) for i in range(1, len(parts))]  # the folders holding the file
+    if "/" not in glob:
+        candidates += parts
+    globs = [glob, glob[3:]] if glob.startswith("**/") else [glob]
+    return any(fnmatch.fnmatchcase(candidate, g) for g in globs for candidate in candidates)
+
+
+def options_for(config: Config, rule: RuleMeta) -> dict:
+    """The effective options of `rule`: the configured values over the doc's defaults."""
+    return config.rule_options.get(rule.name, rule.options)
+
+
+# Command-line overrides and the cache key
+
+
+def apply_overrides(
+    config: Config,
+    rules: dict[str, RuleMeta],
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    fail_on: Severity | str | None = None,
+    extend_exclude: Iterable[str] | None = None,
+) -> Config:
+    """A new Config with the command line's choices on top (ruff's layering).
+
+    `select` replaces the file's selection, including its `ignore`; `ignore` alone switches rules off whatever the file
+    selects (it is stored as exact ids so that it outranks any `select`). `extend_exclude` adds to the file's list.
+    """
+    changes: dict = {}
+    cli_ignore: tuple[str, ...] = ()
+    if ignore is not None:
+        cli_ignore = tuple(ignore)
+        for selector in cli_ignore:
+            check_selector(selector, rules, "command line", "--ignore")
+    if select is not None:
+        changes["select"] = tuple(select)
+        for selector in changes["select"]:
+            check_selector(selector, rules, "command line", "--select")
+        changes["ignore"] = cli_ignore
+    elif cli_ignore:
+        exact = tuple(rule.id for rule in rules.values() if _best(cli_ignore, rule) >= 0)
+        changes["ignore"] = config.ignore + tuple(rid for rid in exact if rid not in config.ignore)
+    if fail_on is not None:
+        changes["fail_on"] = fail_on if isinstance(fail_on, Severity) else _severity(fail_on, "command line", "--fail-on")
+    if extend_exclude is not None:
+        changes["extend_exclude"] = config.extend_exclude + tuple(extend_exclude)
+    return replace(config, **changes)
+
+
+def config_fingerprint(config: Config) -> str:
+    """A stable hash of everything in the Config that changes a file's findings (not paths, excludes or fail-on).
+
+    Per-file-ignores match paths relative to the root, so a cache must key entries by that relative path as well.
+    """
+    from llmlint import __version__
+
+    payload = {
+        "version": __version__,
+        "select": list(config.select),
+        "ignore": list(config.ignore),
+        "per_file_ignores": [[glob, list(selectors)] for glob, selectors in config.per_file_ignores],
+        "rule_options": config.rule_options,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,371 @@
+"""Which files a run checks: walk the given paths for *.py and *.pyi, minus default excludes, configured excludes and .gitignore.
+
+A path named on the command line is checked even when excluded (pre-commit passes explicit file lists), unless
+`force_exclude`. A folder that cannot be read becomes a Problem; a path that does not exist is a DiscoveryError.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from llmlint.config import Config
+from llmlint.finding import Problem
+
+SUFFIXES = (".py", ".pyi")
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".direnv", "node_modules", "build", "dist", "__pycache__",
+    "__pypackages__", "site-packages", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pytype",
+    ".llmlint_cache", ".ipynb_checkpoints", ".eggs", "*.egg-info",
+)  # fmt: skip
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "llmlint.toml", ".llmlint.toml")
+PACKAGE_MARKERS = ("__init__.py", "__init__.pyi")
+
+
+class DiscoveryError(Exception):
+    """A path given to check does not exist."""
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"{path}: no such file or directory")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # absolute
+    display: str  # relative to the current directory when under it, POSIX separators; else absolute
+    module: str  # dotted module name
+    is_package: bool  # an __init__ module
+    project_root: str  # folder of the nearest project marker above the file, else the checked root holding it
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+# Glob patterns with gitignore semantics
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One gitignore-style line, compiled. It matches paths relative to `base` (POSIX)."""
+
+    base: str
+    regex: re.Pattern
+    negate: bool
+    dir_only: bool
+    anchored: bool
+    text: str
+
+    def matches(self, relative: str, is_dir: bool) -> bool:
+        return (is_dir or not self.dir_only) and self.regex.fullmatch(relative) is not None
+
+
+def compile_pattern(line: str, base: str) -> Pattern | None:
+    """Compile one .gitignore line (None for blanks and comments): `!` negates, a trailing `/` matches folders only,
+    a `/` at the start or in the middle anchors the pattern to `base`, else it matches at any depth."""
+    text = line.rstrip("\n\r")
+    if not text.strip() or text.startswith("#"):
+        return None
+    # trailing spaces are dropped unless escaped
+    stripped = text.rstrip(" ")
+    if stripped.endswith("\\") and len(stripped) < len(text):
+        stripped += " "
+    text = stripped
+    negate = False
+    if text.startswith("!"):
+        negate, text = True, text[1:]
+    elif text.startswith("\\!") or text.startswith("\\#"):
+        text = text[1:]
+    dir_only = text.endswith("/")
+    text = text.rstrip("/")
+    if not text:
+        return None
+    anchored = "/" in text
+    text = text.lstrip("/")
+    body = _glob_to_regex(text)
+    if not anchored:
+        body = "(?:.*/)?" + body
+    return Pattern(base, re.compile(body, re.S), negate, dir_only, anchored, line.strip())
+
+
+def _glob_to_regex(glob: str) -> str:
+    out = []
+    i, n = 0, len(glob)
+    while i < n:
+        char = glob[i]
+        if char == "*" and glob.startswith("**", i) and (i == 0 or glob[i - 1] == "/") and (i + 2 == n or glob[i + 2] == "/"):
+            if i + 2 == n:
+                out.append(".*")  # "a/**": everything inside a
+                i += 2
+            else:
+                out.append("(?:.*/)?")  # "**/" : zero or more folders
+                i += 3
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = i + 1
+            if end < n and glob[end] in "!^":
+                end += 1
+            if end < n and glob[end] == "]":
+                end += 1
+            while end < n and glob[end] != "]":
+                end += 1
+            if end >= n:  # no closing bracket: a literal "["
+                out.append(re.escape(char))
+            else:
+                inner = glob[i + 1 : end]
+                if inner[:1] in ("!", "^"):
+                    inner = "^" + inner[1:]
+                out.append("[" + inner.replace("\\", "\\\\") + "]")
+                i = end
+        elif char == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(glob[i]))
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+def read_ignore_file(path: str, base: str) -> tuple[Pattern, ...]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.readlines()
+    except OSError:
+        return ()
+    return tuple(p for p in (compile_pattern(line, base) for line in lines) if p is not None)
+
+
+def is_ignored(patterns: tuple[Pattern, ...], path: str, is_dir: bool) -> bool:
+    """gitignore's verdict on `path` (absolute): the last pattern that matches decides."""
+    ignored = False
+    for pattern in patterns:
+        relative = _relative(path, pattern.base)
+        if relative is not None and pattern.matches(relative, is_dir):
+            ignored = not pattern.negate
+    return ignored
+
+
+def _relative(path: str, folder: str) -> str | None:
+    """`path` below `folder` as a POSIX relative path (both absolute and normalised), or None when it is not below."""
+    prefix = folder if folder.endswith(os.sep) else folder + os.sep
+    if not path.startswith(prefix) or len(path) == len(prefix):
+        return None
+    relative = path[len(prefix):]
+    return relative if os.sep == "/" else relative.replace(os.sep, "/")
+
+
+# The walk
+
+
+class _Walker:
+    def __init__(self, config: Config):
+        self.config = config
+        self.cwd = os.getcwd()
+        self.excludes = tuple(
+            p
+            for p in (compile_pattern(text, config.root) for text in (*DEFAULT_EXCLUDES, *config.exclude, *config.extend_exclude))
+            if p is not None
+        )
+        self.files: dict[str, SourceFile] = {}  # real path -> file
+        self.problems: list[Problem] = []
+        self._is_package_dir: dict[str, bool] = {}
+        self._project_root: dict[str, str | None] = {}
+
+    # exclusion
+    def is_excluded(self, path: str, is_dir: bool) -> bool:
+        """Default and configured excludes: a pattern with a '/' matches the path from the configuration root, one
+        without matches a file or folder name at any depth. A folder holding pyvenv.cfg is a virtualenv."""
+        name = os.path.basename(path)
+        root = self.config.root
+        relative = _relative(path, root)
+        for pattern in self.excludes:
+            target = relative if pattern.anchored else name
+            if target is not None and pattern.matches(target, is_dir):
+                return True
+        return is_dir and os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+
+    def ignore_chain(self, folder: str) -> tuple[Pattern, ...]:
+        """The .gitignore patterns (and .git/info/exclude) that apply inside `folder`, from the repository top down to `folder`'s parent."""
+        top = _repository_top(folder)
+        if top is None:
+            root = self.config.root
+            top = root if folder == root or folder.startswith(root.rstrip(os.sep) + os.sep) else folder
+        patterns: tuple[Pattern, ...] = read_ignore_file(os.path.join(top, ".git", "info", "exclude"), top)
+        current = top
+        for part in _parts_between(top, folder):
+            patterns += read_ignore_file(os.path.join(current, ".gitignore"), current)
+            current = os.path.join(current, part)
+        return patterns
+
+    def is_force_excluded(self, path: str) -> bool:
+        """For --force-exclude: is the named path, or a folder between the configuration root (or repository top) and it, excluded?"""
+        is_dir = os.path.isdir(path)
+        root = self.config.root
+        if path.startswith(root.rstrip(os.sep) + os.sep):
+            folders, current = [], root
+            for part in _parts_between(root, os.path.dirname(path)):
+                current = os.path.join(current, part)
+                folders.append(current)
+            if any(self.is_excluded(folder, True) for folder in folders):
+                return True
+        if self.is_excluded(path, is_dir):
+            return True
+        top = _repository_top(os.path.dirname(path)) or (root if path.startswith(root.rstrip(os.sep) + os.sep) else None)
+        if top is None:
+            return False
+        patterns = read_ignore_file(os.path.join(top, ".git", "info", "exclude"), top)
+        current = top
+        for part in _parts_between(top, path):
+            patterns += read_ignore_file(os.path.join(current, ".gitignore"), current)
+            current = os.path.join(current, part)
+            if is_ignored(patterns, current, current != path or is_dir):
+                return True
+        return False
+
+    # files
+    def add(self, path: str, real: str, checked_root: str) -> None:
+        display = self.display(path)
+        known = self.files.get(real)
+        if known is not None and _preference(known.path, real, known.display) <= _preference(path, real, display):
+            return
+        module, is_package = self.module_name(path)
+        self.files[real] = SourceFile(path, display, module, is_package, self.project_root(os.path.dirname(path)) or checked_root)
+
+    def display(self, path: str) -> str:
+        if path.startswith(self.cwd.rstrip(os.sep) + os.sep):
+            return os.path.relpath(path, self.cwd).replace(os.sep, "/")
+        return path.replace(os.sep, "/") if os.sep != "/" else path
+
+    def is_package_dir(self, folder: str) -> bool:
+        if folder not in self._is_package_dir:
+            self._is_package_dir[folder] = any(os.path.isfile(os.path.join(folder, m)) for m in PACKAGE_MARKERS)
+        return self._is_package_dir[folder]
+
+    def module_name(self, path: str) -> tuple[str, bool]:
+        folder, name = os.path.split(path)
+        stem = name.rsplit(".", 1)[0]
+        is_package = stem == "__init__"
+        parts = [] if is_package else [stem]
+        if is_package:
+            parts.append(os.path.basename(folder))
+            folder = os.path.dirname(folder)
+        while self.is_package_dir(folder):
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            parts.append(os.path.basename(folder))
+            folder = parent
+        return ".".join(reversed(parts)), is_package
+
+    def project_root(self, folder: str) -> str | None:
+        seen = []
+        result = None
+        while True:
+            if folder in self._project_root:
+                result = self._project_root[folder]
+                break
+            seen.append(folder)
+            if any(os.path.isfile(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
+                result = folder
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for item in seen:
+            self._project_root[item] = result
+        return result
+
+    def walk(self, top: str) -> None:
+        """Walk the folder `top` depth-first in name order. Symlinked folders are followed only when they stay inside
+        `top` and lead to a folder not walked yet (real paths are tracked, so loops end)."""
+        real_top = os.path.realpath(top)
+        visited = {real_top}
+        stack = [(top, real_top, self.ignore_chain(top))]
+        while stack:
+            folder, real_folder, patterns = stack.pop()
+            try:
+                with os.scandir(folder) as scan:
+                    entries = sorted(scan, key=lambda e: e.name)
+            except OSError as error:
+                self.problems.append(Problem(self.display(folder), f"cannot read directory: {error.strerror or error}"))
+                continue
+            if any(entry.name == ".gitignore" for entry in entries):
+                patterns = patterns + read_ignore_file(os.path.join(folder, ".gitignore"), folder)
+            subfolders = []
+            for entry in entries:
+                path = os.path.join(folder, entry.name)
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = entry.is_dir()  # follows symlinks; False for a dangling one
+                    is_file = not is_dir and entry.is_file()
+                except OSError:
+                    continue
+                if not is_dir and not (is_file and entry.name.endswith(SUFFIXES)):
+                    continue
+                if self.is_excluded(path, is_dir) or is_ignored(patterns, path, is_dir):
+                    continue
+                real = os.path.realpath(path) if is_link else os.path.join(real_folder, entry.name)
+                if is_link and not _is_within(real, real_top):
+                    continue  # a link out of the checked tree
+                if is_dir:
+                    if is_link and real in visited:
+                        continue  # a loop, or a folder walked already
+                    visited.add(real)
+                    subfolders.append((path, real, patterns))
+                else:
+                    self.add(path, real, top)
+            stack.extend(reversed(subfolders))
+
+
+def discover(paths: list[str], config: Config, force_exclude: bool = False) -> Discovery:
+    """The files to check under `paths`, sorted by display path and unique by real path."""
+    walker = _Walker(config)
+    absolute = []
+    for given in paths:
+        if not os.path.exists(given):
+            raise DiscoveryError(given)
+        absolute.append(os.path.normpath(os.path.abspath(given)))
+    for path in absolute:
+        if force_exclude and walker.is_force_excluded(path):
+            continue
+        if os.path.isdir(path):
+            walker.walk(path)
+        else:
+            walker.add(path, os.path.realpath(path), os.path.dirname(path))
+    files = sorted(walker.files.values(), key=lambda f: (f.display, f.path))
+    return Discovery(files=files, problems=walker.problems)
+
+
+def _repository_top(folder: str) -> str | None:
+    current = folder
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _parts_between(top: str, path: str) -> list[str]:
+    """The path components leading from `top` down to `path` ([] when they are the same)."""
+    relative = os.path.relpath(path, top)
+    return [] if relative == os.curdir else relative.split(os.sep)
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _preference(path: str, real: str, display: str) -> tuple:
+    """Among paths to one real file, prefer the one without symlinks, then the shortest, then the first in order."""
+    return (real != path, len(display), display)

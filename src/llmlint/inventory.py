@@ -1,0 +1,216 @@
+"""Finding model calls in a linked project: which SDK call, which model, which settings (the LLM bill of materials)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from llmlint import exprs as E
+from llmlint.index import CallSite, FunctionIndex, ModuleIndex
+from llmlint.modelcalls import Family, is_async_class, is_model_endpoint, match_function, match_method
+from llmlint.project import Project
+from llmlint.values import Ctx, Ext, Obj
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting's expression and where it was found: on the call, on a wrapper call, or on the client."""
+
+    expr: object
+    ctx: Ctx
+    line: int
+    where: str  # "call", "options", "client"
+
+
+@dataclass
+class ModelCall:
+    module: ModuleIndex
+    function: FunctionIndex
+    site: CallSite
+    family: Family
+    api: str
+    client: Obj | None  # the client object for method calls; None for module-level functions
+    model_setting: Setting | None = None
+    model: str | None = None
+    settings: dict = field(default_factory=dict)  # "timeout", "max_tokens", "max_retries", ... -> Setting
+
+    @property
+    def ctx(self) -> Ctx:
+        return Ctx(self.module.path, self.function.qualname)
+
+    @property
+    def call(self) -> E.Call:
+        return self.site.call
+
+    @property
+    def is_async_api(self) -> bool:
+        """The call returns an awaitable (async client, `a*` method, awaited)."""
+        if self.site.awaited:
+            return True
+        if self.client is not None and is_async_class(self.family, self.client.cls):
+            return True
+        method = self.api.rsplit(".", 1)[-1]
+        return method.startswith("a") and method[1:] in ("invoke", "predict", "stream", "batch", "generate", "run", "complete", "chat", "query", "completion")
+
+    def client_ctor_location(self):
+        if self.client is None or not isinstance(self.client.ctor, E.Call) or self.client.ctor_ctx is None:
+            return None
+        return self.client.ctor_ctx.path, self.client.ctor
+
+
+SETTING_GROUPS = {
+    "timeout": "timeout_args",
+    "max_tokens": "max_tokens_args",
+    "max_retries": "retry_args",
+}
+PLAIN_SETTINGS = ("stream", "temperature")
+
+
+def find_model_calls(project: Project) -> list[ModelCall]:
+    calls = []
+    for idx, fn in project.functions():
+        for site in fn.calls:
+            found = match_call(project, idx, fn, site)
+            if found is not None:
+                calls.append(found)
+    calls.sort(key=lambda c: (c.module.path, c.call.line, c.call.col))
+    return calls
+
+
+def match_call(project: Project, idx: ModuleIndex, fn: FunctionIndex, site: CallSite) -> ModelCall | None:
+    ctx = Ctx(idx.path, fn.qualname)
+    func = project.resolve(site.call.func, ctx, site.call.line)
+    client = None
+    if isinstance(func, Ext):
+        match = match_function(func.name)
+    elif isinstance(func, Obj) and func.path:
+        client = func
+        match = _match_object(func)
+    elif isinstance(func, Obj) and not func.path:
+        client = func
+        match = match_method(func.cls, "__call__") if not func.parts else _match_pipe(func, "__call__")
+    else:
+        return None
+    if match is None:
+        return None
+    if match.family.is_http and not _posts_to_model(project, site.call, ctx):
+        return None
+    if match.family.require_service and not _service_is(client, match.family.require_service):
+        return None
+    call = ModelCall(idx, fn, site, match.family, match.api, client)
+    _collect_settings(project, call)
+    return call
+
+
+def _match_object(obj: Obj):
+    if obj.parts:
+        return _match_pipe(obj, obj.path)
+    return match_method(obj.cls, obj.path)
+
+
+def _match_pipe(obj: Obj, path: str):
+    """`(prompt | llm | parser).invoke(...)`: a chain call when one member is a model."""
+    from llmlint.modelcalls import Match, load_table
+
+    method = path.rsplit(".", 1)[-1]
+    for part in obj.parts:
+        if isinstance(part, Obj) and not part.parts and match_method(part.cls, "invoke") is not None:
+            chain_family = next(f for f in load_table()[0] if f.key == "langchain-chain")
+            if method in chain_family.methods:
+                return Match(chain_family, chain_family.methods[method], obj.cls)
+    return None
+
+
+def chain_model(call: ModelCall) -> Obj | None:
+    """The model object behind a chain call (the model member of a pipe, or the `llm=` of LLMChain)."""
+    client = call.client
+    if client is None:
+        return None
+    for part in client.parts:
+        if isinstance(part, Obj) and match_method(part.cls, "invoke") is not None and not part.parts:
+            return part
+    return None
+
+
+def _posts_to_model(project: Project, call: E.Call, ctx: Ctx) -> bool:
+    url = call.arg(0, "url")
+    if isinstance(call.func, E.Attr) and call.func.attr == "request":
+        url = call.arg(1, "url")
+    text = _url_text(project, url, ctx)
+    return bool(text) and is_model_endpoint(text)
+
+
+def _url_text(project: Project, expr, ctx: Ctx, depth: int = 0) -> str:
+    if expr is None or depth > 6:
+        return ""
+    if isinstance(expr, E.FStr):
+        return "".join(p if isinstance(p, str) else _url_text(project, p, ctx, depth + 1) for p in expr.parts)
+    if isinstance(expr, E.BinOp) and expr.op == "+":
+        return _url_text(project, expr.left, ctx, depth + 1) + _url_text(project, expr.right, ctx, depth + 1)
+    text = project.const_str(expr, ctx)
+    if text is not None:
+        return text
+    if isinstance(expr, (E.Name, E.Attr)):
+        value = project.resolve(expr, ctx)
+        if value is not None and hasattr(value, "expr"):
+            return _url_text(project, value.expr, value.ctx, depth + 1)
+    return ""
+
+
+def _service_is(client: Obj | None, service: str) -> bool:
+    if client is None:
+        return False
+    calls = [client.ctor] + [c for c, _ in client.chain]
+    for call in calls:
+        if isinstance(call, E.Call) and isinstance(call.arg(0, "service_name"), E.Const):
+            return call.arg(0, "service_name").value == service
+    return False
+
+
+def _collect_settings(project: Project, call: ModelCall) -> None:
+    family = call.family
+    sources = [(call.call, call.ctx, "call")]
+    client = call.client
+    model_obj = chain_model(call) if client is not None and client.parts else None
+    for obj in filter(None, (client, model_obj)):
+        for wrapper, wctx in reversed(obj.chain):
+            sources.append((wrapper, wctx, "options"))
+        if isinstance(obj.ctor, E.Call) and obj.ctor_ctx is not None:
+            sources.append((obj.ctor, obj.ctor_ctx, "client"))
+    if model_obj is not None:
+        from llmlint.modelcalls import family_of_class
+
+        family = family_of_class(model_obj.cls) or family
+    groups = {name: getattr(family, attr) for name, attr in SETTING_GROUPS.items()}
+    groups["model"] = family.model_args
+    for name in PLAIN_SETTINGS:
+        groups[name] = (name,)
+    for source, ctx, where in sources:
+        for name, keywords in groups.items():
+            if name in call.settings or not keywords:
+                continue
+            value = _setting_from(source, keywords, family, name)
+            if value is not None:
+                call.settings[name] = Setting(value, ctx, source.line, where)
+    model = call.settings.pop("model", None)
+    if model is None and isinstance(call.client, Obj) and call.client.ctor is not None and family.key in ("google-generativeai", "vertexai"):
+        first = call.client.ctor.arg(0)
+        model = Setting(first, call.client.ctor_ctx, call.client.ctor.line, "client") if first is not None else None
+    call.model_setting = model
+    call.model = project.const_str(model.expr, model.ctx) if model is not None else None
+
+
+def _setting_from(source: E.Call, keywords, family: Family, name: str):
+    value = source.kwarg(*keywords)
+    if value is not None:
+        return value
+    for key in family.settings_args:  # generation_config={"max_output_tokens": 256} / config=...
+        nested = source.kwarg(key)
+        if isinstance(nested, E.DictExpr):
+            for keyword in keywords:
+                if nested.get(keyword) is not None:
+                    return nested.get(keyword)
+        elif isinstance(nested, E.Call) and name == "max_tokens":
+            found = nested.kwarg(*family.max_tokens_args)
+            if found is not None:
+                return found
+    return None

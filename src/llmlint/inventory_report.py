@@ -1,0 +1,60 @@
+"""`llmlint inventory`: every model call site, as text or JSON (schema version 1)."""
+
+from __future__ import annotations
+
+import json
+
+from llmlint.settings import UNKNOWN, number, timeout_seconds
+
+SETTING_NAMES = ("timeout", "max_tokens", "stream", "temperature", "max_retries")
+
+
+def inventory_rows(analysis) -> list[dict]:
+    rows = []
+    for call in analysis.model_calls:
+        settings = {}
+        for name in SETTING_NAMES:
+            setting = call.settings.get(name)
+            if setting is None:
+                continue
+            settings[name] = _setting_value(analysis, name, setting)
+        rows.append(
+            {
+                "path": analysis.display(call.module.path),
+                "line": call.call.line,
+                "end_line": call.call.end_line,
+                "column": call.call.col,
+                "provider": call.family.provider,
+                "api": call.api,
+                "model": call.model,
+                "settings": settings,
+            }
+        )
+    return rows
+
+
+def _setting_value(analysis, name, setting):
+    if name == "timeout":
+        value = timeout_seconds(analysis.project, setting.expr, setting.ctx)
+    elif name == "stream":
+        value = getattr(setting.expr, "value", UNKNOWN)
+        value = value if isinstance(value, bool) else UNKNOWN
+    else:
+        value = number(analysis.project, setting.expr, setting.ctx)
+    if value is UNKNOWN:
+        return "<dynamic>"
+    if isinstance(value, float) and value == float("inf"):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def render_inventory(analysis, fmt: str) -> str:
+    rows = inventory_rows(analysis)
+    if fmt == "json":
+        return json.dumps({"version": 1, "calls": rows}, indent=2) + "\n"
+    lines = [f"{r['path']}:{r['line']}:{r['column']}: {r['api']} model={r['model'] or '?'}"
+             + "".join(f" {k}={v}" for k, v in r["settings"].items()) for r in rows]
+    lines.append(f"{len(rows)} model call{'s' if len(rows) != 1 else ''}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,274 @@
+"""The linked project: module tables across files and the resolution of expressions to values.
+
+Resolution is deliberately bounded (depth and memo) and answers None whenever it is not sure, so that rules
+built on it stay precise.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from llmlint import exprs as E
+from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
+from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
+
+MAX_DEPTH = 12
+
+
+class Project:
+    def __init__(self, indexes: list[ModuleIndex], project_roots: dict[str, str] | None = None):
+        self.indexes: dict[str, ModuleIndex] = {idx.path: idx for idx in indexes}
+        self.roots = project_roots or {}
+        self._by_name: dict[str, list[ModuleIndex]] = defaultdict(list)
+        for idx in indexes:
+            self._by_name[idx.module].append(idx)
+        self._memo: dict = {}
+
+    # modules and functions
+    def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
+        candidates = self._by_name.get(name)
+        if not candidates:
+            return None
+        if near is not None and len(candidates) > 1:
+            root = self.roots.get(near)
+            for idx in candidates:
+                if self.roots.get(idx.path) == root:
+                    return idx
+        return candidates[0]
+
+    def function(self, ctx_or_func) -> FunctionIndex | None:
+        path, qualname = (ctx_or_func.path, ctx_or_func.function if isinstance(ctx_or_func, Ctx) else ctx_or_func.qualname)
+        idx = self.indexes.get(path)
+        return idx.functions.get(qualname) if idx else None
+
+    def functions(self):
+        """Every (ModuleIndex, FunctionIndex) of the project, module scopes included."""
+        for idx in self.indexes.values():
+            for fn in idx.functions.values():
+                yield idx, fn
+
+    def project_root(self, path: str) -> str:
+        return self.roots.get(path, "")
+
+    # resolution
+    def resolve(self, expr, ctx: Ctx, at_line: int | None = None, depth: int = 0):
+        if expr is None or depth > MAX_DEPTH:
+            return None
+        key = (expr, ctx, at_line)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = None  # cycle guard
+        value = self._resolve(expr, ctx, at_line, depth + 1)
+        self._memo[key] = value
+        return value
+
+    def _resolve(self, expr, ctx, at_line, depth):
+        if isinstance(expr, E.Name):
+            return self.resolve_name(expr.id, ctx, at_line, depth)
+        if isinstance(expr, E.Attr):
+            return self._resolve_attr(expr, ctx, at_line, depth)
+        if isinstance(expr, E.Call):
+            return self._resolve_call(expr, ctx, depth)
+        if isinstance(expr, E.Await):
+            return self.resolve(expr.value, ctx, at_line, depth)
+        if isinstance(expr, E.BinOp) and expr.op == "|":
+            return self._resolve_pipe(expr, ctx, at_line, depth)
+        if isinstance(expr, (E.Const, E.FStr, E.BinOp, E.Seq, E.DictExpr)):
+            return Lit(expr, ctx)
+        return None
+
+    def resolve_name(self, name: str, ctx: Ctx, at_line=None, depth=0):
+        idx = self.indexes[ctx.path]
+        fn = idx.functions.get(ctx.function)
+        while fn is not None:
+            if name in fn.imports:
+                return self._resolve_import(fn.imports[name], idx, depth)
+            assign = _last_assign(fn.assigns, name, at_line if fn.qualname == ctx.function else None)
+            if assign is not None:
+                if assign.op == "for":
+                    return None
+                return self.resolve(assign.value, Ctx(ctx.path, fn.qualname), assign.line - 1, depth)
+            if name in fn.params and fn.qualname != MODULE_SCOPE:
+                return self._resolve_param(fn, name, Ctx(ctx.path, fn.qualname), depth)
+            local_def = self._local_definition(idx, fn.qualname, name)
+            if local_def is not None:
+                return local_def
+            fn = idx.functions.get(fn.parent) if fn.parent else (idx.functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
+        return self._resolve_global(idx, name, depth)
+
+    def _local_definition(self, idx, scope, name):
+        qual = name if scope == MODULE_SCOPE else f"{scope}.<locals>.{name}"
+        if qual in idx.functions:
+            return Func(idx.path, qual)
+        if qual in idx.classes:
+            return Klass(idx.path, qual)
+        return None
+
+    def _resolve_global(self, idx: ModuleIndex, name: str, depth: int):
+        if name in idx.functions and name != MODULE_SCOPE:
+            return Func(idx.path, name)
+        if name in idx.classes:
+            return Klass(idx.path, name)
+        module_fn = idx.functions[MODULE_SCOPE]
+        assign = _last_assign(module_fn.assigns, name, None)
+        if assign is not None and assign.op != "for":
+            return self.resolve(assign.value, Ctx(idx.path, MODULE_SCOPE), assign.line - 1, depth)
+        if name in idx.imports:
+            return self._resolve_import(idx.imports[name], idx, depth)
+        for star in idx.imports.get("*", ()):
+            target = self.module_named(star, idx.path)
+            if target is not None and target is not idx:
+                found = self._symbol(target, name, depth)
+                if found is not None:
+                    return found
+        return None
+
+    def _resolve_import(self, qualified: str, idx: ModuleIndex, depth: int):
+        target = self.module_named(qualified, idx.path)
+        if target is not None:
+            return Mod(target.path)
+        module, _, attr = qualified.rpartition(".")
+        owner = self.module_named(module, idx.path) if module else None
+        if owner is not None:
+            found = self._symbol(owner, attr, depth)
+            return found if found is not None else None
+        return Ext(qualified)
+
+    def _symbol(self, idx: ModuleIndex, name: str, depth: int):
+        """A top-level name of a project module (re-exports through imports included)."""
+        return self._resolve_global(idx, name, depth + 1)
+
+    def _resolve_param(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
+        if name in ("self", "cls") and fn.cls:
+            return Inst(ctx.path, fn.cls)
+        annotation = fn.annotations.get(name)
+        if annotation:
+            cls = self.resolve(_dotted_expr(annotation), ctx, None, depth)
+            if isinstance(cls, Ext):
+                return Obj(cls.name)
+            if isinstance(cls, Klass):
+                return Inst(cls.path, cls.qualname)
+        if name in fn.defaults:
+            return self.resolve(fn.defaults[name], ctx, None, depth)
+        return None
+
+    def _resolve_attr(self, expr: E.Attr, ctx, at_line, depth):
+        base = self.resolve(expr.base, ctx, at_line, depth)
+        if base is None:
+            return None
+        return self.member(base, expr.attr, depth)
+
+    def member(self, base, attr: str, depth: int = 0):
+        if isinstance(base, Ext):
+            return Ext(f"{base.name}.{attr}")
+        if isinstance(base, Obj):
+            return base.attr(attr)
+        if isinstance(base, Mod):
+            return self._symbol(self.indexes[base.path], attr, depth)
+        if isinstance(base, (Inst, Klass)):
+            return self._class_member(base.path, base.qualname, attr, depth)
+        return None
+
+    def _class_member(self, path: str, cls_qualname: str, attr: str, depth: int, seen=None):
+        seen = seen or set()
+        if (path, cls_qualname) in seen:
+            return None
+        seen.add((path, cls_qualname))
+        idx = self.indexes[path]
+        method = f"{cls_qualname}.{attr}"
+        if method in idx.functions:
+            return Func(path, method)
+        cls = idx.classes.get(cls_qualname)
+        if cls is None:
+            return None
+        for assign in reversed(cls.attrs):
+            if assign.target == attr:
+                return self.resolve(assign.value, Ctx(path, MODULE_SCOPE), None, depth)
+        for fn in idx.functions.values():
+            if fn.cls == cls_qualname:
+                for assign in fn.assigns:
+                    if assign.target == f"self.{attr}" and assign.op in ("=", "with"):
+                        value = self.resolve(assign.value, Ctx(path, fn.qualname), assign.line, depth)
+                        if value is not None:
+                            return value
+        for base in cls.bases:
+            resolved = self.resolve(base, Ctx(path, MODULE_SCOPE), None, depth)
+            if isinstance(resolved, Klass):
+                found = self._class_member(resolved.path, resolved.qualname, attr, depth, seen)
+                if found is not None:
+                    return found
+        return None
+
+    def _resolve_call(self, call: E.Call, ctx, depth):
+        func = self.resolve(call.func, ctx, call.line, depth)
+        if isinstance(func, Ext):
+            return Obj(func.name, call, ctx)
+        if isinstance(func, Obj):
+            # a method call on an external object: keep the object, remember the call (options, engines)
+            return Obj(func.cls, func.ctor, func.ctor_ctx, func.path + "()", func.chain + ((call, ctx),), func.parts)
+        if isinstance(func, Klass):
+            return Inst(func.path, func.qualname)
+        if isinstance(func, Func):
+            return self.returned_value(func, depth)
+        return None
+
+    def returned_value(self, func: Func, depth: int = 0):
+        fn = self.function(func)
+        if fn is None:
+            return None
+        for value in fn.returns:
+            resolved = self.resolve(value, Ctx(func.path, fn.qualname), None, depth)
+            if resolved is not None:
+                return resolved
+        return None
+
+    def _resolve_pipe(self, expr: E.BinOp, ctx, at_line, depth):
+        parts = []
+        for side in (expr.left, expr.right):
+            value = self.resolve(side, ctx, at_line, depth)
+            if isinstance(value, Obj) and value.parts:
+                parts.extend(value.parts)
+            else:
+                parts.append(value)
+        return Obj("langchain_core.runnables.RunnableSequence", None, ctx, "", (), tuple(parts))
+
+    # strings
+    def const_str(self, expr, ctx: Ctx, depth: int = 0) -> str | None:
+        """The string `expr` surely evaluates to, following names, constants and `os.getenv` defaults."""
+        if depth > MAX_DEPTH or expr is None:
+            return None
+        if isinstance(expr, E.Const):
+            return expr.value if isinstance(expr.value, str) else None
+        if isinstance(expr, E.Call):
+            func = self.resolve(expr.func, ctx, expr.line, depth)
+            if isinstance(func, Ext) and func.name in ("os.getenv", "os.environ.get") and len(expr.args) >= 2:
+                return self.const_str(expr.args[1], ctx, depth + 1)
+            if isinstance(func, Ext) and func.name == "os.getenv" and expr.kwarg("default") is not None:
+                return self.const_str(expr.kwarg("default"), ctx, depth + 1)
+            return None
+        if isinstance(expr, (E.Name, E.Attr)):
+            value = self.resolve(expr, ctx, None, depth)
+            if isinstance(value, Lit):
+                return self.const_str(value.expr, value.ctx, depth + 1)
+            if isinstance(value, Obj) and value.ctor is not None and not value.path:
+                return self.const_str(value.ctor, value.ctor_ctx, depth + 1)
+        return None
+
+
+def _last_assign(assigns, name: str, at_line: int | None):
+    best = None
+    for assign in assigns:
+        if assign.target != name or assign.op not in ("=", "with", "for"):
+            continue
+        if at_line is not None and assign.line > at_line and best is not None:
+            continue
+        best = assign
+    return best
+
+
+def _dotted_expr(text: str):
+    parts = text.split(".")
+    expr = E.Name(parts[0])
+    for part in parts[1:]:
+        expr = E.Attr(expr, part)
+    return expr

@@ -1,0 +1,31 @@
+"""unbounded-output: see rules/LLM102-unbounded-output.md."""
+
+from __future__ import annotations
+
+from llmlint.finding import Related
+from llmlint.modelcalls import is_generation_api
+from llmlint.rule import Rule
+
+# APIs whose output cap sits inside a JSON body or a provider-specific blob the analysis does not open.
+OPAQUE_APIS = {"bedrock.invoke_model"}
+
+
+class UnboundedOutput(Rule):
+    def check(self, analysis):
+        for call in analysis.model_calls:
+            family = call.family
+            if family.requires_max_tokens or not family.max_tokens_args or call.api in OPAQUE_APIS:
+                continue
+            if not is_generation_api(call.api) or "max_tokens" in call.settings:
+                continue
+            if call.call.has_star or (call.client and call.client.ctor is not None and getattr(call.client.ctor, "has_star", False)):
+                continue  # **kwargs may carry the cap
+            if call.client is not None and call.client.ctor is None and not call.client.parts:
+                continue  # a model object passed in: its construction is not visible
+            message = f"`{call.api}` sets no cap on output tokens ({', '.join('`' + k + '`' for k in family.max_tokens_args[:3])})"
+            fix = f"cap the answer at the longest you need: pass `{family.cap_hint}` on this call or its client"
+            related = []
+            where = call.client_ctor_location()
+            if where is not None:
+                related.append(Related(analysis.location(*where), "model client created here"))
+            yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related)
