@@ -1,0 +1,22 @@
+"""Reporters: each module turns a Report into text with `render(report, rules, **opts) -> str`.
+
+Renderers are pure: they return the whole output (ending in a newline unless empty) and never print.
+Options meant for another format are ignored, so the CLI can pass the same options to any of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from llmlint.finding import Report
+from llmlint.ruledoc import RuleMeta
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def render(fmt: str, report: Report, rules: dict[str, RuleMeta], **opts) -> str:
+    """Render `report` in format `fmt` (one of FORMATS); the format's module is imported on first use."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    module = importlib.import_module(f"llmlint.reporters.{fmt}")
+    return module.render(report, rules, **opts)

@@ -1,0 +1,45 @@
+"""GitHub Actions workflow commands (`::warning file=...,line=...::message`), shown as pull request annotations."""
+
+from __future__ import annotations
+
+from llmlint.finding import Finding, Report, Severity
+from llmlint.ruledoc import RuleMeta
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def render(report: Report, rules: dict[str, RuleMeta], **_other_format_opts) -> str:
+    lines = [_finding_command(f) for f in report.findings]
+    lines += [
+        _command("warning", {"file": p.path, "title": "llmlint"}, f"skipped: {p.reason}") for p in report.problems
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def _finding_command(finding: Finding) -> str:
+    loc = finding.location
+    properties = {
+        "file": loc.path,
+        "line": loc.line,
+        "col": loc.column,
+        "endLine": loc.end_line,
+        "endColumn": loc.end_column,
+        "title": f"{finding.rule_id} {finding.name}",
+    }
+    message = f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
+    return _command(_COMMAND[finding.severity], properties, message)
+
+
+def _command(name: str, properties: dict, message: str) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::{name} {props}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (as @actions/core does)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command property value: the message escapes plus ':' and ','."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,48 @@
+"""Machine-readable JSON output; the schema is documented in docs/json-format.md."""
+
+from __future__ import annotations
+
+import json
+
+from llmlint import __version__
+from llmlint.finding import Finding, Location, Report
+from llmlint.ruledoc import RuleMeta
+
+SCHEMA_VERSION = 1
+
+
+def render(report: Report, rules: dict[str, RuleMeta], **_other_format_opts) -> str:
+    document = {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "llmlint", "version": __version__},
+        "findings": [_finding(f) for f in report.findings],
+        "skipped": [{"path": p.path, "reason": p.reason} for p in report.problems],
+        "files_checked": report.files_checked,
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _finding(finding: Finding) -> dict:
+    return {
+        "rule_id": finding.rule_id,
+        "name": finding.name,
+        "severity": finding.severity.value,
+        **_span(finding.location),
+        "message": finding.message,
+        "fix": finding.fix,
+        "edits": [{**_span(e.location), "replacement": e.replacement} for e in finding.edits],
+        "related": [
+            {"path": r.location.path, "line": r.location.line, "column": r.location.column, "message": r.message}
+            for r in finding.related
+        ],
+    }
+
+
+def _span(loc: Location) -> dict:
+    return {
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line,
+        "end_column": loc.end_column,
+    }
