@@ -187,7 +187,14 @@ def _severity(value, shown: str, key: str) -> Severity:
         raise ConfigError(shown, key, f"unknown severity '{value}'", accepted) from None
 
 
-_KINDS = {bool: ("a boolean", "booleans"), int: ("an integer", "integers"), float: ("a number", "numbers"), str: ("a string", "strings"), list: ("a list", "lists"), dict: ("a table", "tables")}
+_KINDS = {
+    bool: ("a boolean", "booleans"),
+    int: ("an integer", "integers"),
+    float: ("a number", "numbers"),
+    str: ("a string", "strings"),
+    list: ("a list", "lists"),
+    dict: ("a table", "tables"),
+}
 
 
 def _kind(value) -> str:
@@ -260,7 +267,8 @@ def check_selector(selector: str, rules: dict[str, RuleMeta], shown: str, key: s
     if any(selector_specificity(selector, rule) is not None for rule in rules.values()):
         return
     choices = [rule.id for rule in rules.values()] + [rule.name for rule in rules.values()]
-    raise ConfigError(shown, key, f"unknown rule selector '{selector}'" + _did_you_mean(selector, choices), ("rule ids", "rule names", "id prefixes such as 'LLM1'", "ALL"))
+    accepted = ("rule ids", "rule names", "id prefixes such as 'LLM1'", ALL)
+    raise ConfigError(shown, key, f"unknown rule selector '{selector}'" + _did_you_mean(selector, choices), accepted)
 
 
 def _best(selectors: Iterable[str], rule: RuleMeta) -> int:

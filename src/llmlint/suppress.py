@@ -71,7 +71,8 @@ def parse_suppressions(path: str, comments: Mapping[int, str], rules: Mapping[st
                 if code not in known:
                     notices.append(f"{path}:{line}: unknown rule '{code}' in '# llmlint: {kind}[...]'")
             if not codes:
-                notices.append(f"{path}:{line}: empty '# llmlint: {kind}[]' suppresses nothing; name the rules, e.g. '# llmlint: {kind}[LLM101]'")
+                example = f"# llmlint: {kind}[LLM101]"
+                notices.append(f"{path}:{line}: empty '# llmlint: {kind}[]' suppresses nothing; name the rules, e.g. '{example}'")
             if known:
                 suppressions.append(Suppression(path, line, known, kind == "ignore-file", "llmlint", match.group("reason").strip()))
         for match in _NOQA.finditer(text):
