@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_samples import finding, make_rule, sample_report, sample_rules
 
 import llmlint
 from llmlint import reporters
 from llmlint.finding import Edit, Location, Problem, Report
 from llmlint.reporters import github, text
 from llmlint.reporters import json as json_reporter
+from tests.report_samples import finding, make_rule, sample_report, sample_rules
 
 GOLDEN = Path(__file__).parent / "golden"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from report_samples import finding, make_rule, sample_report, sample_rules
 
 import llmlint
 from llmlint.finding import Edit, Location, Problem, Related, Report
 from llmlint.reporters import sarif
+from tests.report_samples import finding, make_rule, sample_report, sample_rules
 
 SOURCES = {
     "app/config.py": ["import os", "", "", 'OPENAI_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyzXy9Q"'],

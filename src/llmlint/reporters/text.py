@@ -14,12 +14,13 @@ _SEVERITY_COLOR = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m",
 
 
 def render(report: Report, rules: dict[str, RuleMeta], *, color: bool = False, **_other_format_opts) -> str:
-    """Every finding (with its fix) then every skipped file, one per line. ANSI colour only when `color` is true."""
+    """Every finding and its fix. ANSI colour only when `color` is true.
+
+    Skipped files are not listed here: the CLI prints them (`Problem.__str__`) to stderr with the summary.
+    """
     lines: list[str] = []
     for finding in report.findings:
         lines.extend(_finding_lines(finding, color))
-    for problem in report.problems:
-        lines.append(_paint(str(problem), _DIM, color))
     return "".join(line + "\n" for line in lines)
 
 
