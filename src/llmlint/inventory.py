@@ -120,7 +120,7 @@ def _match_pipe(obj: Obj, path: str):
     return None
 
 
-def chain_model(call: ModelCall) -> Obj | None:
+def chain_model(project: Project, call: ModelCall) -> Obj | None:
     """The model object behind a chain call (the model member of a pipe, or the `llm=` of LLMChain)."""
     client = call.client
     if client is None:
@@ -128,6 +128,11 @@ def chain_model(call: ModelCall) -> Obj | None:
     for part in client.parts:
         if isinstance(part, Obj) and match_method(part.cls, "invoke") is not None and not part.parts:
             return part
+    if call.family.is_chain and isinstance(client.ctor, E.Call) and client.ctor_ctx is not None:
+        llm = client.ctor.kwarg("llm")
+        value = project.resolve(llm, client.ctor_ctx) if llm is not None else None
+        if isinstance(value, Obj) and match_method(value.cls, "invoke") is not None:
+            return value
     return None
 
 
@@ -170,7 +175,7 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
     family = call.family
     sources = [(call.call, call.ctx, "call")]
     client = call.client
-    model_obj = chain_model(call) if client is not None and client.parts else None
+    model_obj = chain_model(project, call) if client is not None and (client.parts or family.is_chain) else None
     for obj in filter(None, (client, model_obj)):
         for wrapper, wctx in reversed(obj.chain):
             sources.append((wrapper, wctx, "options"))
@@ -184,6 +189,13 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
     groups["model"] = family.model_args
     for name in PLAIN_SETTINGS:
         groups[name] = (name,)
+    if family.is_http:  # the request body: json={"model": ..., "max_tokens": ...}
+        body = call.call.kwarg("json")
+        if isinstance(body, E.DictExpr):
+            for name, key in (("model", "model"), ("max_tokens", "max_tokens"), ("max_tokens", "max_completion_tokens"),
+                              ("stream", "stream"), ("temperature", "temperature")):
+                if body.get(key) is not None and name not in call.settings:
+                    call.settings[name] = Setting(body.get(key), call.ctx, call.call.line, "call")
     for source, ctx, where in sources:
         for name, keywords in groups.items():
             if name in call.settings or not keywords:

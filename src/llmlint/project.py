@@ -149,7 +149,10 @@ class Project:
             if isinstance(cls, Klass):
                 return Inst(cls.path, cls.qualname)
         if name in fn.defaults:
-            return self.resolve(fn.defaults[name], ctx, None, depth)
+            # a default only tells what the parameter holds when callers pass nothing: trust it for objects
+            # (a client), never for constants (a model name callers may override)
+            value = self.resolve(fn.defaults[name], ctx, None, depth)
+            return value if not isinstance(value, Lit) else None
         return None
 
     def _resolve_attr(self, expr: E.Attr, ctx, at_line, depth):

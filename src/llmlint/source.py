@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import sys
 import tokenize
 
@@ -43,13 +45,17 @@ def decode_source(data: bytes, display: str) -> tuple[str | None, Problem | None
 
 def parse_and_index(text: str, path: str, display: str, module: str, is_package: bool) -> tuple[ModuleIndex | None, Problem | None]:
     """Parse `text` with libcst and build its index."""
+    too_deep = nesting_problem(text)
+    if too_deep:
+        return None, Problem(display, too_deep)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
         tree = cst.parse_module(text)
         return build_index(tree, path, module, is_package, text.count("\n") + 1), None
     except cst.ParserSyntaxError as error:
-        return None, Problem(display, f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message.splitlines()[0]}")
+        detail = re.sub(r"^(parser error: )?error at \d+:\d+: ", "", error.message.splitlines()[0])
+        return None, Problem(display, f"syntax error at line {error.editor_line}, column {error.editor_column}: {detail}")
     except RecursionError:
         return None, Problem(display, "nested too deeply to parse")
     except MemoryError:
@@ -59,3 +65,19 @@ def parse_and_index(text: str, path: str, display: str, module: str, is_package:
         return None, Problem(display, f"cannot parse: {first}")
     finally:
         sys.setrecursionlimit(limit)
+
+
+def nesting_problem(text: str) -> str | None:
+    """Why `text` is nested too deeply to hand to libcst, whose native parser overflows its stack on input that
+    CPython's own parser rejects with a clean error; None when it is fine (other syntax errors are libcst's to name)."""
+    try:
+        compile(text, "<llmlint>", "exec", ast.PyCF_ONLY_AST)
+    except SyntaxError as error:
+        message = str(error.msg)
+        if "too many" in message or "too deeply" in message or "too complex" in message:
+            return f"nested too deeply to parse ({message})"
+    except (RecursionError, MemoryError):
+        return "nested too deeply to parse"
+    except ValueError:
+        return None  # source with NUL bytes is reported by the reader
+    return None

@@ -1,0 +1,203 @@
+"""The command line: exit codes as API, options, and what goes to stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmlint.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_TIMEOUT = '''\
+from openai import OpenAI
+
+client = OpenAI()
+
+
+def answer(question: str) -> str:
+    response = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": question}], max_tokens=100)
+    return response.choices[0].message.content
+'''
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
+    (tmp_path / "bot.py").write_text(NO_TIMEOUT, encoding="utf-8")
+    (tmp_path / "util.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_findings_exit_1_and_are_printed_with_fix(project):
+    result = invoke("check", "bot.py", "--select", "LLM101", "--no-cache")
+    assert result.exit_code == 1
+    assert "bot.py:7:16: LLM101 missing-timeout" in result.stdout
+    assert "  fix: pass `timeout=30`" in result.stdout
+
+
+def test_bare_invocation_means_check_of_current_folder(project):
+    result = invoke("--select", "LLM101", "--no-cache")
+    assert result.exit_code == 1
+    assert "bot.py:7:16: LLM101" in result.stdout
+
+
+def test_path_without_command_means_check(project):
+    assert invoke("util.py", "--no-cache").exit_code == 0
+
+
+def test_clean_file_exits_0(project):
+    result = invoke("check", "util.py", "--no-cache")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_exit_zero_and_fail_on(project):
+    assert invoke("check", "bot.py", "--select", "LLM101", "--exit-zero", "--no-cache").exit_code == 0
+    assert invoke("check", "bot.py", "--select", "LLM101", "--fail-on", "error", "--no-cache").exit_code == 0
+    assert invoke("check", "bot.py", "--select", "LLM101", "--fail-on", "note", "--no-cache").exit_code == 1
+
+
+def test_ignore_by_name_and_prefix(project):
+    assert invoke("check", "bot.py", "--select", "LLM101", "--ignore", "missing-timeout", "--no-cache").exit_code == 0
+    assert invoke("check", "bot.py", "--ignore", "LLM1", "--no-cache").exit_code == 0
+    # as in ruff, the more specific selector wins: LLM101 stays selected over an LLM1 ignore
+    assert invoke("check", "bot.py", "--select", "LLM101", "--ignore", "LLM1", "--no-cache").exit_code == 1
+
+
+def test_missing_path_is_usage_error(project):
+    result = invoke("check", "no_such_dir", "--no-cache")
+    assert result.exit_code == 2
+    assert "no_such_dir" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_rule_is_usage_error(project):
+    result = invoke("check", ".", "--select", "LLM999", "--no-cache")
+    assert result.exit_code == 2
+    assert "LLM999" in result.output
+
+
+def test_bad_config_key_is_usage_error_naming_file_and_key(project):
+    (project / "pyproject.toml").write_text("[tool.llmlint]\nselct = ['LLM1']\n", encoding="utf-8")
+    result = invoke("check", ".", "--no-cache")
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.output and "selct" in result.output
+
+
+def test_json_output_to_file(project):
+    result = invoke("check", "bot.py", "--select", "LLM101", "--format", "json", "-o", "out.json", "--no-cache")
+    assert result.exit_code == 1
+    document = json.loads((project / "out.json").read_text(encoding="utf-8"))
+    assert [(f["rule_id"], f["path"], f["line"]) for f in document["findings"]] == [("LLM101", "bot.py", 7)]
+
+
+def test_github_format(project):
+    result = invoke("check", "bot.py", "--select", "LLM101", "--format", "github", "--no-cache")
+    assert result.stdout.startswith("::warning file=bot.py,line=7,col=16,")
+
+
+def test_syntax_error_is_skipped_with_one_line_and_others_still_checked(project):
+    (project / "broken.py").write_text("import openai\ndef f(:\n", encoding="utf-8")
+    result = invoke("check", ".", "--select", "LLM101", "--no-cache")
+    assert result.exit_code == 1
+    skipped = [line for line in result.stderr.splitlines() if ": skipped: " in line]
+    assert len(skipped) == 1 and skipped[0].startswith("broken.py: skipped: syntax error")
+    assert "bot.py:7:16: LLM101" in result.stdout
+
+
+def test_binary_and_undecodable_files_are_skipped(project):
+    (project / "blob.py").write_bytes(b"import openai\n\x00\x01\x02")
+    (project / "latin.py").write_bytes(b"# -*- coding: ascii -*-\nimport openai\nx = '\xe9'\n")
+    result = invoke("check", ".", "--select", "LLM101", "--no-cache")
+    assert "blob.py: skipped: binary file" in result.stderr
+    assert "latin.py: skipped: cannot decode" in result.stderr
+    assert result.exit_code == 1
+
+
+def test_pep263_coding_cookie_is_honoured(project):
+    (project / "bot.py").write_bytes(("# -*- coding: latin-1 -*-\n# r\u00e9sum\u00e9\n" + NO_TIMEOUT).encode("latin-1"))
+    result = invoke("check", "bot.py", "--select", "LLM101", "--no-cache")
+    assert result.exit_code == 1
+    assert "bot.py:9:16: LLM101" in result.stdout
+
+
+def test_deeply_nested_file_is_skipped_not_fatal(project):
+    (project / "deep.py").write_text("import openai\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n", encoding="utf-8")
+    result = invoke("check", ".", "--select", "LLM101", "--no-cache")
+    assert "deep.py: skipped:" in result.stderr
+    assert result.exit_code == 1
+
+
+def test_suppression_comment(project):
+    text = NO_TIMEOUT.replace("max_tokens=100)", "max_tokens=100)  # llmlint: ignore[LLM101] batch job, no user waits")
+    (project / "bot.py").write_text(text, encoding="utf-8")
+    assert invoke("check", "bot.py", "--select", "LLM101", "--no-cache").exit_code == 0
+
+
+def test_bare_suppression_suppresses_nothing_and_is_reported(project):
+    (project / "bot.py").write_text(NO_TIMEOUT.replace("max_tokens=100)", "max_tokens=100)  # llmlint: ignore"), encoding="utf-8")
+    result = invoke("check", "bot.py", "--select", "LLM101", "--no-cache")
+    assert result.exit_code == 1
+    assert "suppresses nothing" in result.stderr
+
+
+def test_statistics(project):
+    result = invoke("check", "bot.py", "--select", "LLM101", "--statistics", "--no-cache")
+    assert "LLM101" in result.stderr and "missing-timeout" in result.stderr
+
+
+def test_rules_lists_every_rule():
+    result = invoke("rules")
+    assert result.exit_code == 0
+    assert "LLM101  missing-timeout" in result.stdout
+
+
+def test_explain_by_id_and_name():
+    by_id, by_name = invoke("explain", "LLM101"), invoke("explain", "missing-timeout")
+    assert by_id.exit_code == 0 and by_id.stdout == by_name.stdout
+    assert by_id.stdout.startswith("# missing-timeout (LLM101)")
+    assert invoke("explain", "LLM999").exit_code == 2
+
+
+def test_cache_is_used_and_cleaned(project):
+    first = invoke("check", "bot.py", "--select", "LLM101")
+    assert (project / ".llmlint_cache" / ".gitignore").read_text(encoding="utf-8").strip().endswith("*")
+    second = invoke("check", "bot.py", "--select", "LLM101")
+    assert first.stdout == second.stdout and second.exit_code == 1
+    assert invoke("clean").exit_code == 0
+    assert not (project / ".llmlint_cache").exists()
+
+
+def test_corrupt_cache_entry_is_rebuilt(project):
+    invoke("check", "bot.py", "--select", "LLM101")
+    for entry in (project / ".llmlint_cache").rglob("*"):
+        if entry.is_file() and entry.name != ".gitignore":
+            entry.write_bytes(b"not a pickle")
+    result = invoke("check", "bot.py", "--select", "LLM101")
+    assert result.exit_code == 1 and "bot.py:7:16: LLM101" in result.stdout
+
+
+def test_version_and_help_do_not_import_the_engine():
+    code = (
+        "import sys; from click.testing import CliRunner; from llmlint.cli import main; "
+        "r = CliRunner().invoke(main, ['--version']); assert r.exit_code == 0, r.output; "
+        "r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('libcst', 'networkx') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_python_dash_m(project):
+    result = subprocess.run([sys.executable, "-m", "llmlint", "check", "util.py", "--no-cache"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

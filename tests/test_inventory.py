@@ -1,0 +1,65 @@
+"""`llmlint inventory` finds every model call of the per-SDK fixtures, with its api and model (`# call:` markers)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmlint.cli import main
+
+INVENTORY = Path(__file__).resolve().parent.parent / "fixtures" / "inventory"
+MARKER = re.compile(r"#\s*call:\s*(\S+)\s+(\S+)")
+
+
+def marked_calls(root: Path) -> set[tuple[str, int, str, str | None]]:
+    calls = set()
+    for path in sorted(root.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = MARKER.search(line)
+            if match:
+                model = None if match.group(2) == "None" else match.group(2)
+                calls.add((path.relative_to(root).as_posix(), number, match.group(1), model))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory):
+    out = tmp_path_factory.mktemp("inventory") / "calls.json"
+    result = CliRunner().invoke(main, ["inventory", str(INVENTORY), "--format", "json", "-o", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def found_calls(document) -> set[tuple[str, int, str, str | None]]:
+    return {
+        (Path(c["path"]).resolve().relative_to(INVENTORY).as_posix(), c["line"], c["api"], c["model"])
+        for c in document["calls"]
+    }
+
+
+def test_inventory_document_shape(inventory):
+    assert inventory["version"] == 1
+    for call in inventory["calls"]:
+        assert set(call) == {"path", "line", "end_line", "column", "provider", "api", "model", "settings"}
+        assert not Path(call["path"]).is_absolute()
+
+
+def test_inventory_finds_every_marked_call_and_nothing_else(inventory):
+    expected = marked_calls(INVENTORY)
+    found = found_calls(inventory)
+    assert {(p, line) for p, line, _, _ in found} == {(p, line) for p, line, _, _ in expected}
+
+
+def test_inventory_names_api_and_model(inventory):
+    assert found_calls(inventory) == marked_calls(INVENTORY)
+
+
+def test_inventory_reports_settings(inventory):
+    by_place = {(Path(c["path"]).name, c["line"]): c for c in inventory["calls"]}
+    timed = [c for c in by_place.values() if "timeout" in c["settings"]]
+    assert timed, "some fixture calls set a timeout on the client or the call"
+    assert all(isinstance(c["settings"]["timeout"], (int, float, str)) or c["settings"]["timeout"] is None for c in timed)
