@@ -36,6 +36,7 @@ class Handler:
     span: Span
     caught: tuple  # dotted names of the caught classes; () for a bare except
     reraises: bool
+    reraises_caught: bool = False  # always re-raises what it caught (a top-level bare `raise` or `raise <as-name>`)
 
 
 @dataclass(slots=True)
@@ -63,6 +64,7 @@ class Assign:
     line: int
     op: str = "="  # "=", "+=", "for", "with", "append"
     target_expr: object = None
+    span: Span | None = None  # the target's span (None for `append`/`extend`/`insert`)
 
 
 @dataclass(slots=True)
@@ -75,6 +77,8 @@ class CallSite:
     tries: tuple = ()  # ids of the tries whose body holds the call, innermost last
     handler_of: int | None = None  # id of the try whose except clause holds the call
     loops: tuple = ()  # ids of the enclosing loops, innermost last
+    in_lambda: bool = False  # inside a lambda: runs when the lambda is called, not here
+    arg_spans: tuple = ()  # ((position or keyword, Span), ...) for the call's arguments, in source order
 
 
 @dataclass(slots=True)
@@ -165,6 +169,7 @@ class _Indexer(cst.CSTVisitor):
         self.stmt_lines: list[int] = []
         self.ids = 0
         self.loop_stack: list[LoopInfo] = []
+        self.lambda_depth = 0
 
     # helpers
     def span(self, node) -> Span:
@@ -293,8 +298,10 @@ class _Indexer(cst.CSTVisitor):
                 built = self.exprs.build(handler.type)
                 elts = built.elts if hasattr(built, "elts") else (built,)
                 caught = tuple(dotted(e) or "?" for e in elts)
-            reraises = any(isinstance(s, cst.Raise) for s in _small_statements(handler.body))
-            handlers.append(Handler(self.span(handler), caught, reraises))
+            raises = [s for s in _small_statements(handler.body) if isinstance(s, cst.Raise)]
+            as_name = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
+            same = any(r.exc is None or (isinstance(r.exc, cst.Name) and r.exc.value == as_name) for r in raises)
+            handlers.append(Handler(self.span(handler), caught, bool(raises), same))
         body_span = self.span(node.body)
         self.fn.tries.append(TryInfo(self.next_id(), self.span(node), body_span, handlers))
 
@@ -380,16 +387,25 @@ class _Indexer(cst.CSTVisitor):
                 self._assign_target(element.value, Unknown("unpack", (value,)), op)
             return
         target_expr = self.exprs.build(target)
-        record = Assign(dotted(target_expr) or "", value, self.positions[target].start.line, op, target_expr)
+        record = Assign(dotted(target_expr) or "", value, self.positions[target].start.line, op, target_expr, self.span(target))
         if self.in_class_body():
             self.frames[-1][1].attrs.append(record)
         else:
             self.fn.assigns.append(record)
 
     # calls and names
+    def visit_Lambda(self, node) -> None:
+        self.lambda_depth += 1
+
+    def leave_Lambda(self, original_node) -> None:
+        self.lambda_depth -= 1
+
     def visit_Call(self, node: cst.Call) -> None:
         call = self.exprs.build(node)
-        self.fn.calls.append(CallSite(call, self.fn.qualname, self.stmt_lines[-1] if self.stmt_lines else call.line))
+        site = CallSite(call, self.fn.qualname, self.stmt_lines[-1] if self.stmt_lines else call.line)
+        site.arg_spans = _arg_spans(node, self.span)
+        self.fn.calls.append(site)
+        self.fn.calls[-1].in_lambda = self.lambda_depth > 0
         method = call.func.attr if hasattr(call.func, "attr") else None
         if method in ("append", "extend", "insert") and dotted(call.func.base) and call.args:
             self.fn.assigns.append(Assign(dotted(call.func.base), call.args[-1], call.line, method))
@@ -412,6 +428,19 @@ class _Indexer(cst.CSTVisitor):
 
     def visit_Comment(self, node: cst.Comment) -> None:
         self.index.comments[self.positions[node].start.line] = node.value
+
+
+def _arg_spans(node: cst.Call, span) -> tuple:
+    spans, position = [], 0
+    for arg in node.args:
+        if arg.keyword is not None:
+            spans.append((arg.keyword.value, span(arg.value)))
+        elif arg.star == "*":
+            position += 1
+        elif not arg.star:
+            spans.append((position, span(arg.value)))
+            position += 1
+    return tuple(spans)
 
 
 def _target_text(expr) -> str:
