@@ -120,6 +120,7 @@ class Lambda:
 class IfExp:
     body: "Expr"
     orelse: "Expr"
+    test: "Expr | None" = None  # the condition; not a sub-expression of the value, so `walk` leaves it out
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +298,7 @@ class ExprBuilder:
         return Compare(self.build(node.left), ops, tuple(self.build(t.comparator) for t in node.comparisons))
 
     def _IfExp(self, node):
-        return IfExp(self.build(node.body), self.build(node.orelse))
+        return IfExp(self.build(node.body), self.build(node.orelse), self.build(node.test))
 
     def _Await(self, node):
         return Await(self.build(node.expression))
