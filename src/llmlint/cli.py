@@ -101,10 +101,16 @@ def inventory(paths, fmt, output, config_file, no_cache):
 
 
 @main.command(name="rules")
-def list_rules():
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", help="Output format.")
+def list_rules(fmt):
     """List every rule: id, name, severity, gap and what it flags."""
     from llmlint.registry import all_rules
 
+    if fmt == "markdown":
+        from llmlint.ruletable import render_rule_table
+
+        click.echo(render_rule_table(all_rules()), nl=False)
+        return
     for meta in all_rules().values():
         click.echo(f"{meta.id}  {meta.name:<24} {meta.severity.value:<8} {meta.gap:<13} {meta.summary}")
 

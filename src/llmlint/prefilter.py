@@ -12,49 +12,54 @@ import re
 
 from llmlint.index import KEY_PATTERN, resolve_relative
 
-_SDK_ROOTS = (
-    r"openai|anthropic|langchain\w*|llama_index|litellm|google\.generativeai|google\.genai|vertexai|cohere|mistralai"
-    r"|boto3|ollama|huggingface_hub|groq|together|tenacity|backoff|chromadb|pinecone|qdrant_client|weaviate|pymilvus"
-    r"|faiss|elasticsearch|opensearchpy|pgvector|lancedb|instructor|dspy|semantic_kernel|guidance|haystack|transformers"
-    r"|openlit|langfuse|langsmith|logfire|weave|mlflow|traceloop|opentelemetry"
+SDK_ROOTS = frozenset(
+    """openai anthropic litellm llama_index vertexai cohere mistralai boto3 ollama huggingface_hub groq together tenacity
+    backoff chromadb pinecone qdrant_client weaviate pymilvus faiss elasticsearch opensearchpy pgvector lancedb instructor
+    dspy semantic_kernel guidance haystack transformers openlit langfuse langsmith logfire weave mlflow traceloop
+    opentelemetry""".split()
 )
-_IMPORTS_SDK = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(?:" + _SDK_ROOTS.encode() + rb")\b|import[ \t]+[^\n#]*\b(?:" + _SDK_ROOTS.encode() + rb")\b"
-    rb"|from[ \t]+google[ \t]+import[ \t]+genai)",
-    re.M,
-)
-_HTTP_CLIENT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+(?:requests|httpx|aiohttp)\b", re.M)
+HTTP_ROOTS = frozenset({"requests", "httpx", "aiohttp"})
+# Patterns start with a literal newline (the data gets one prepended) so the regex engine can skip ahead fast.
+_IMPORT_LINE = re.compile(rb"\n[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))")
 _ENDPOINT = re.compile(rb"/v1/(?:chat/)?completions|/v1/messages|/v1/responses|/api/generate|/api/chat|api\.openai\.com|api\.anthropic\.com|generativelanguage\.googleapis\.com")
 _KEY = re.compile(KEY_PATTERN.pattern.encode())
-_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))", re.M)
+_KEY_PREFIXES = (b"sk-", b"AIza", b"hf_", b"gsk_")
 
 
-def has_markers(data: bytes) -> bool:
-    if _IMPORTS_SDK.search(data) or _KEY.search(data):
-        return True
-    return bool(_HTTP_CLIENT.search(data) and _ENDPOINT.search(data))
+def _is_sdk(module: str) -> bool:
+    root = module.split(".", 1)[0]
+    return root in SDK_ROOTS or root.startswith("langchain") or module.startswith(("google.generativeai", "google.genai"))
 
 
-def imported_modules(data: bytes, module: str, is_package: bool) -> set[str]:
-    """Module names a file may import (a superset: `from a import b` gives `a` and `a.b`)."""
-    found = set()
-    for match in _IMPORT_LINE.finditer(data):
+def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
+    """(whether the file has markers of its own, the module names it may import: a superset)."""
+    imported: set[str] = set()
+    for match in _IMPORT_LINE.finditer(b"\n" + data):
         if match.group(3) is not None:
             for part in match.group(3).decode("utf-8", "replace").split(","):
                 name = part.strip().split(" as ")[0].strip()
                 if name:
-                    found.add(name)
+                    imported.add(name)
             continue
         source = match.group(1).decode("utf-8", "replace")
         level = len(source) - len(source.lstrip("."))
         base = resolve_relative(module, is_package, level, source.lstrip("."))
         if base:
-            found.add(base)
+            imported.add(base)
         for part in match.group(2).decode("utf-8", "replace").replace(")", "").split(","):
             name = part.strip().split(" as ")[0].strip()
             if name and name != "*":
-                found.add(f"{base}.{name}" if base else name)
-    return found
+                imported.add(f"{base}.{name}" if base else name)
+    marked = any(_is_sdk(name) for name in imported)
+    if not marked and any(prefix in data for prefix in _KEY_PREFIXES):
+        marked = _KEY.search(data) is not None
+    if not marked and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):
+        marked = _ENDPOINT.search(data) is not None
+    return marked, imported
+
+
+def has_markers(data: bytes) -> bool:
+    return scan(data, "", False)[0]
 
 
 def select_relevant(files: list, data_of) -> set:
@@ -64,16 +69,16 @@ def select_relevant(files: list, data_of) -> set:
     by_module: dict[str, list] = {}
     for f in files:
         by_module.setdefault(f.module, []).append(f)
-    imports: dict = {}
-    relevant = set()
+    relevant, imports = set(), {}
     for f in files:
         data = data_of(f)
         if data is None:
             relevant.add(f)  # let the reader report it
             continue
-        if has_markers(data):
+        marked, imported = scan(data, f.module, f.is_package)
+        if marked:
             relevant.add(f)
-        imports[f] = {m for m in imported_modules(data, f.module, f.is_package) if m in by_module}
+        imports[f] = {m for m in imported if m in by_module}
     importers: dict[str, set] = {}
     for f, modules in imports.items():
         for m in modules:
