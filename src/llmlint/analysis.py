@@ -38,6 +38,38 @@ class Analysis:
 
         return reaching(self.callgraph, self.model_call_functions)
 
+    @cached_property
+    def model_call_at(self) -> dict:
+        """{(path, line, col) of a call: the ModelCall made there}."""
+        return {(c.module.path, c.call.line, c.call.col): c for c in self.model_calls}
+
+    @cached_property
+    def model_reaching_sites(self) -> dict:
+        """{(path, line, col) of a call site that makes a model call or calls (or passes as a callback) a project
+        function that reaches one: the ModelCall, or the callee's (path, qualname)}."""
+        from llmlint.callgraph import sites_into
+
+        found = sites_into(self.callgraph, self.reaches_model)
+        found.update(self.model_call_at)
+        return found
+
+    def site_reaches_model(self, path: str, site) -> bool:
+        return (path, site.call.line, site.call.col) in self.model_reaching_sites
+
+    def model_path(self, node) -> tuple:
+        """(call path from `node` to the nearest function with a model call, that function's first ModelCall);
+        ([], None) when `node` reaches none."""
+        from llmlint.callgraph import path_to
+
+        if node not in self.reaches_model:
+            return [], None
+        path = path_to(self.callgraph, node, self.model_call_functions)
+        if not path:
+            return [], None
+        end = path[-1]
+        call = next((c for c in self.model_calls if (c.module.path, c.function.qualname) == end), None)
+        return path, call
+
     def display(self, path: str) -> str:
         return self._displays.get(path, path)
 

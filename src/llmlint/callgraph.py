@@ -83,3 +83,40 @@ def callers_paths(graph: nx.DiGraph, node, limit: int = 50):
                     nxt.append(caller)
         frontier = nxt
     return order
+
+
+def sites_into(graph: nx.DiGraph, targets) -> dict:
+    """{(path, line, col) of a call site: the callee in `targets` it calls (or passes as a callback)}."""
+    found = {}
+    targets = set(targets)
+    for caller, callee, data in graph.edges(data=True):
+        if callee in targets:
+            for site in data["sites"]:
+                found.setdefault((caller[0], site.call.line, site.call.col), callee)
+    return found
+
+
+def path_to(graph: nx.DiGraph, source, targets) -> list:
+    """The shortest call path from `source` to a node in `targets` (both ends included), or []."""
+    targets = set(targets)
+    if source in targets:
+        return [source]
+    if source not in graph:
+        return []
+    parents = {source: None}
+    frontier = [source]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for callee in graph.successors(node):
+                if callee in parents:
+                    continue
+                parents[callee] = node
+                if callee in targets:
+                    path = [callee]
+                    while parents[path[-1]] is not None:
+                        path.append(parents[path[-1]])
+                    return path[::-1]
+                nxt.append(callee)
+        frontier = nxt
+    return []

@@ -37,6 +37,7 @@ class Handler:
     caught: tuple  # dotted names of the caught classes; () for a bare except
     reraises: bool
     reraises_caught: bool = False  # always re-raises what it caught (a top-level bare `raise` or `raise <as-name>`)
+    name: str | None = None  # the `as` name the caught error is bound to
 
 
 @dataclass(slots=True)
@@ -55,6 +56,21 @@ class LoopInfo:
     test: object  # the while condition or the for iterable (Expr)
     has_break: bool
     has_return: bool
+    target: str | None = None  # a for loop's target name (`attempt` in `for attempt in range(3)`)
+    is_async: bool = False  # `async for`
+
+
+@dataclass(slots=True)
+class Exit:
+    """A statement that leaves the normal flow: `break`, `continue`, `return` or `raise`."""
+
+    kind: str
+    line: int
+    col: int  # 1-based
+    guards: tuple = ()  # tests of the `if`s (and `elif`s) around it inside its function, outermost first
+    loops: tuple = ()  # ids of the enclosing loops, innermost last
+    tries: tuple = ()  # ids of the tries whose body holds it, innermost last
+    handler_of: int | None = None  # id of the try whose except clause holds it (innermost)
 
 
 @dataclass(slots=True)
@@ -101,6 +117,9 @@ class FunctionIndex:
     names_used: set = field(default_factory=set)
     imports: dict = field(default_factory=dict)  # function-local imports
     parent: str | None = None  # enclosing function's qualname, for nested functions
+    decorator_spans: tuple = ()  # Span of each decorator's expression (after the `@`)
+    decorator_code: tuple = ()  # source text of each decorator's expression
+    exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
 
 
 @dataclass(slots=True)
@@ -157,10 +176,12 @@ def _dotted_node(node) -> str:
 class _Indexer(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, index: ModuleIndex, positions):
+    def __init__(self, index: ModuleIndex, positions, module: cst.Module | None = None):
         super().__init__()
         self.index = index
         self.positions = positions
+        self.module = module
+        self.if_stack: list = []  # (line, test Expr) of the enclosing `if` statements
         self.exprs = ExprBuilder(positions)
         module_fn = FunctionIndex(MODULE_SCOPE, MODULE_SCOPE, None, False, Span(1, 1, index.line_count + 1, 1))
         index.functions[MODULE_SCOPE] = module_fn
@@ -274,6 +295,8 @@ class _Indexer(cst.CSTVisitor):
             annotations,
             tuple(self.exprs.build(d.decorator) for d in node.decorators),
             parent=None if self.fn.qualname == MODULE_SCOPE else self.fn.qualname,
+            decorator_spans=tuple(self.span(d.decorator) for d in node.decorators),
+            decorator_code=tuple(self.module.code_for_node(d.decorator) if self.module is not None else "" for d in node.decorators),
         )
         self.index.functions[qualname] = info
         self.scopes.append(info)
@@ -301,7 +324,7 @@ class _Indexer(cst.CSTVisitor):
             raises = [s for s in _small_statements(handler.body) if isinstance(s, cst.Raise)]
             as_name = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
             same = any(r.exc is None or (isinstance(r.exc, cst.Name) and r.exc.value == as_name) for r in raises)
-            handlers.append(Handler(self.span(handler), caught, bool(raises), same))
+            handlers.append(Handler(self.span(handler), caught, bool(raises), same, as_name))
         body_span = self.span(node.body)
         self.fn.tries.append(TryInfo(self.next_id(), self.span(node), body_span, handlers))
 
@@ -315,6 +338,8 @@ class _Indexer(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> None:
         iterable = self.exprs.build(node.iter)
         self._record_loop("for", node, iterable)
+        self.loop_stack[-1].target = node.target.value if isinstance(node.target, cst.Name) else None
+        self.loop_stack[-1].is_async = node.asynchronous is not None
         self._assign_target(node.target, Unknown("for", (iterable,)), "for")
 
     def leave_For(self, original_node) -> None:
@@ -326,23 +351,39 @@ class _Indexer(cst.CSTVisitor):
         self.loop_stack.append(loop)
 
     def visit_Break(self, node) -> None:
+        self._record_exit("break", node)
         if self.loop_stack:
             self.loop_stack[-1].has_break = True
 
+    def visit_Continue(self, node) -> None:
+        self._record_exit("continue", node)
+
+    def _record_exit(self, kind, node) -> None:
+        pos = self.positions[node]
+        guards = tuple(test for line, test in self.if_stack if line >= self.fn.span.line)
+        self.fn.exits.append(Exit(kind, pos.start.line, pos.start.column + 1, guards))
+
     def visit_Return(self, node: cst.Return) -> None:
+        self._record_exit("return", node)
         self.fn.returns.append(self.exprs.build(node.value) if node.value is not None else None)
         for loop in self.loop_stack:
             if loop in self.fn.loops:
                 loop.has_return = True
 
     def visit_Raise(self, node) -> None:
+        self._record_exit("raise", node)
         # A raise leaves the loop as a break does (when not caught inside it; the rules stay conservative).
         for loop in self.loop_stack:
             if loop in self.fn.loops:
                 loop.has_return = True
 
     def visit_If(self, node: cst.If) -> None:
-        self.fn.tests.append(self.exprs.build(node.test))
+        test = self.exprs.build(node.test)
+        self.fn.tests.append(test)
+        self.if_stack.append((self.positions[node].start.line, test))
+
+    def leave_If(self, original_node) -> None:
+        self.if_stack.pop()
 
     def visit_Assert(self, node: cst.Assert) -> None:
         self.fn.tests.append(self.exprs.build(node.test))
@@ -481,6 +522,13 @@ def _link_call_context(fn: FunctionIndex) -> None:
         site.loops = tuple(loop.id for loop in fn.loops if loop.span.contains(line, col))
         site.target = targets.get((line, col))
         site.awaited = (line, col) in awaited
+    for exit in fn.exits:
+        line, col = exit.line, exit.col
+        exit.tries = tuple(t.id for t in fn.tries if t.body.contains(line, col))
+        for t in fn.tries:
+            if any(h.span.contains(line, col) for h in t.handlers):
+                exit.handler_of = t.id
+        exit.loops = tuple(loop.id for loop in fn.loops if loop.span.contains(line, col))
 
 
 def _all_exprs(fn: FunctionIndex):
@@ -498,7 +546,7 @@ def _all_exprs(fn: FunctionIndex):
 def build_index(module: cst.Module, path: str, module_name: str, is_package: bool, line_count: int) -> ModuleIndex:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     index = ModuleIndex(path, module_name, is_package, line_count)
-    indexer = _Indexer(index, wrapper.resolve(PositionProvider))
+    indexer = _Indexer(index, wrapper.resolve(PositionProvider), wrapper.module)
     wrapper.module.visit(indexer)
     for fn in index.functions.values():
         _link_call_context(fn)
