@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from llmlint.finding import Edit, Finding, Location, Related
+from llmlint.finding import Edit, Finding, Location, Related, Severity
 from llmlint.ruledoc import RuleMeta
 
 
@@ -30,11 +30,13 @@ class Rule:
         fix: str,
         edits: Iterable[Edit] = (),
         related: Iterable[Related] = (),
+        severity: Severity | None = None,
     ) -> Finding:
+        """A finding of this rule; `severity` overrides the doc's default for a case the catalog grades lower."""
         return Finding(
             rule_id=self.meta.id,
             name=self.meta.name,
-            severity=self.meta.severity,
+            severity=severity or self.meta.severity,
             location=location,
             message=message,
             fix=fix,
