@@ -411,7 +411,10 @@ class _Indexer(cst.CSTVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            self._assign_target(node.target, self.exprs.build(node.value), "=")
+            value = self.exprs.build(node.value)
+            self._assign_target(node.target, value, "=")
+            if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
+                self._record_named_string(_target_text(self.exprs.build(node.target)), node.value, value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         op = type(node.operator).__name__

@@ -8,7 +8,7 @@ from llmlint import exprs as E
 from llmlint.index import CallSite, FunctionIndex, ModuleIndex
 from llmlint.modelcalls import Family, is_async_class, is_model_endpoint, match_function, match_method
 from llmlint.project import Project
-from llmlint.values import Ctx, Ext, Obj
+from llmlint.values import Ctx, Ext, Lit, Obj
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class ModelCall:
     model_setting: Setting | None = None
     model: str | None = None
     settings: dict = field(default_factory=dict)  # "timeout", "max_tokens", "max_retries", ... -> Setting
+    model_obj: Obj | None = None  # for a chain call: the model object piped into it or given as llm=
+    model_family: Family | None = None  # the family whose settings apply: the chain's model's, else the call's
 
     @property
     def ctx(self) -> Ctx:
@@ -52,9 +54,11 @@ class ModelCall:
         return method.startswith("a") and method[1:] in ("invoke", "predict", "stream", "batch", "generate", "run", "complete", "chat", "query", "completion")
 
     def client_ctor_location(self):
-        if self.client is None or not isinstance(self.client.ctor, E.Call) or self.client.ctor_ctx is None:
+        """(path, constructor Call) of the client or, for a chain, of the model behind it."""
+        obj = self.model_obj or self.client
+        if obj is None or not isinstance(obj.ctor, E.Call) or obj.ctor_ctx is None:
             return None
-        return self.client.ctor_ctx.path, self.client.ctor
+        return obj.ctor_ctx.path, obj.ctor
 
 
 SETTING_GROUPS = {
@@ -185,6 +189,8 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
         from llmlint.modelcalls import family_of_class
 
         family = family_of_class(model_obj.cls) or family
+    call.model_obj = model_obj
+    call.model_family = family
     groups = {name: getattr(family, attr) for name, attr in SETTING_GROUPS.items()}
     groups["model"] = family.model_args
     for name in PLAIN_SETTINGS:
@@ -200,7 +206,7 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
         for name, keywords in groups.items():
             if name in call.settings or not keywords:
                 continue
-            value = _setting_from(source, keywords, family, name)
+            value = _setting_from(project, ctx, source, keywords, family, name)
             if value is not None:
                 call.settings[name] = Setting(value, ctx, source.line, where)
     model = call.settings.pop("model", None)
@@ -211,12 +217,18 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
     call.model = project.const_str(model.expr, model.ctx) if model is not None else None
 
 
-def _setting_from(source: E.Call, keywords, family: Family, name: str):
+def _setting_from(project: Project, ctx: Ctx, source: E.Call, keywords, family: Family, name: str):
     value = source.kwarg(*keywords)
     if value is not None:
         return value
     for key in family.settings_args:  # generation_config={"max_output_tokens": 256} / config=...
         nested = source.kwarg(key)
+        if isinstance(nested, (E.Name, E.Attr)):
+            resolved = project.resolve(nested, ctx, source.line)
+            if isinstance(resolved, Lit):
+                nested = resolved.expr
+            elif isinstance(resolved, Obj) and not resolved.path and isinstance(resolved.ctor, E.Call):
+                nested = resolved.ctor
         if isinstance(nested, E.DictExpr):
             for keyword in keywords:
                 if nested.get(keyword) is not None:

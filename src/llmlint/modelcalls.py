@@ -134,4 +134,4 @@ def is_model_endpoint(url_text: str) -> bool:
 
 def is_generation_api(api: str) -> bool:
     """Generation calls produce text whose length can be capped (LLM102); query engines and chains are judged by their model."""
-    return not api.startswith(("llama_index.query_engine", "llama_index.chat_engine", "langchain.chain", "http."))
+    return not api.startswith(("llama_index.query_engine", "llama_index.chat_engine", "http."))

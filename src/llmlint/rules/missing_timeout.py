@@ -17,7 +17,7 @@ class MissingTimeout(Rule):
         limit = float(self.options["max-seconds"])
         global_roots = self._roots_with_global_timeout(analysis)
         for call in analysis.model_calls:
-            default = call.family.default_timeout
+            default = call.model_family.default_timeout
             if default is None or analysis.project.project_root(call.module.path) in global_roots:
                 continue
             seconds, setting = self._effective_timeout(analysis, call)
@@ -56,15 +56,15 @@ class MissingTimeout(Rule):
         return roots
 
     def _finding(self, analysis, call, seconds, setting, limit):
-        keyword = call.family.timeout_args[0] if call.family.timeout_args else "timeout"
+        keyword = call.model_family.timeout_args[0] if call.model_family.timeout_args else "timeout"
         where = call.client_ctor_location()
         if setting is not None:
             shown = "no limit" if seconds == UNBOUNDED else f"{seconds:g} s"
             message = f"`{call.api}` has a timeout of {shown}, above the {limit:g} s this project allows"
         elif seconds == UNBOUNDED:
-            message = f"`{call.api}` has no timeout: the {call.family.provider} client waits forever for a response"
+            message = f"`{call.api}` has no timeout: the {call.model_family.provider} client waits forever for a response"
         else:
-            message = f"`{call.api}` has no timeout: the {call.family.provider} client waits up to {seconds:g} s by default"
+            message = f"`{call.api}` has no timeout: the {call.model_family.provider} client waits up to {seconds:g} s by default"
         if where is not None and setting is None:
             fix = f"pass `{keyword}=30` (seconds) where the client is created ({analysis.display(where[0])}:{where[1].line}), or on this call"
         else:

@@ -13,7 +13,7 @@ OPAQUE_APIS = {"bedrock.invoke_model"}
 class UnboundedOutput(Rule):
     def check(self, analysis):
         for call in analysis.model_calls:
-            family = call.family
+            family = call.model_family
             if family.requires_max_tokens or not family.max_tokens_args or call.api in OPAQUE_APIS:
                 continue
             if not is_generation_api(call.api) or "max_tokens" in call.settings:
