@@ -67,7 +67,7 @@ class Exit:
     kind: str
     line: int
     col: int  # 1-based
-    guards: tuple = ()  # tests of the `if`s (and `elif`s) around it inside its function, outermost first
+    guards: tuple = ()  # (line, test Expr) of the `if`s (and `elif`s) around it inside its function, outermost first
     loops: tuple = ()  # ids of the enclosing loops, innermost last
     tries: tuple = ()  # ids of the tries whose body holds it, innermost last
     handler_of: int | None = None  # id of the try whose except clause holds it (innermost)
@@ -360,7 +360,7 @@ class _Indexer(cst.CSTVisitor):
 
     def _record_exit(self, kind, node) -> None:
         pos = self.positions[node]
-        guards = tuple(test for line, test in self.if_stack if line >= self.fn.span.line)
+        guards = tuple((line, test) for line, test in self.if_stack if line >= self.fn.span.line)
         self.fn.exits.append(Exit(kind, pos.start.line, pos.start.column + 1, guards))
 
     def visit_Return(self, node: cst.Return) -> None:
