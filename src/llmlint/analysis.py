@@ -39,6 +39,27 @@ class Analysis:
         return reaching(self.callgraph, self.model_call_functions)
 
     @cached_property
+    def handling(self):
+        """Which excepts stop provider errors and which functions let them escape (handling.Handling)."""
+        from llmlint.handling import Handling
+
+        return Handling(self)
+
+    @cached_property
+    def observability(self):
+        """Project-wide instrumentation and the functions whose model calls are observed (observability.Observability)."""
+        from llmlint.observability import Observability
+
+        return Observability(self)
+
+    @cached_property
+    def event_loop(self) -> dict:
+        """{(path, qualname) of a function that runs on an event loop: (its async def, its caller)} (eventloop)."""
+        from llmlint.eventloop import event_loop_functions
+
+        return event_loop_functions(self)
+
+    @cached_property
     def model_call_at(self) -> dict:
         """{(path, line, col) of a call: the ModelCall made there}."""
         return {(c.module.path, c.call.line, c.call.col): c for c in self.model_calls}
