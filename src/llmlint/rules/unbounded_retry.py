@@ -1,0 +1,173 @@
+"""unbounded-retry: see rules/LLM003-unbounded-retry.md."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from llmlint import exprs as E
+from llmlint.finding import Edit, Location, Related, Severity
+from llmlint.retry import find_retries, importable
+from llmlint.rule import Rule
+
+BACKOFF = "`time.sleep(min(30, 2 ** attempt) + random.random())`"
+TRANSIENT = "retry only transient errors (rate limits, timeouts, 5xx)"
+
+
+class UnboundedRetry(Rule):
+    needs = ("callgraph",)
+
+    def check(self, analysis):
+        limit = float(self.options["max-client-retries"])
+        for retry in find_retries(analysis):
+            if retry.kind == "client":
+                if retry.value > limit:
+                    yield self._client(analysis, retry, limit)
+            elif retry.kind == "loop":
+                if not retry.bounded or (retry.transient and not retry.waits):
+                    yield self._loop(analysis, retry)
+            elif not retry.bounded:
+                yield self._library(analysis, retry) if retry.kind != "recursion" else self._recursion(analysis, retry)
+
+    # what the retry reaches, for messages
+    def _target(self, analysis, retry) -> str:
+        if retry.kind in ("decorator", "recursion"):
+            path, call = analysis.model_path((retry.module.path, retry.function.qualname))
+        else:
+            site = retry.sites[0]
+            reached = analysis.model_reaching_sites.get((retry.module.path, site.call.line, site.call.col))
+            if reached is None or isinstance(reached, tuple):
+                path, call = analysis.model_path(reached) if reached is not None else ([], None)
+            else:
+                path, call = [], reached
+        if call is None:
+            return "a model call"
+        model = f" ({call.model})" if call.model else ""
+        via = f" (through {path[0][1]}())" if path and retry.kind not in ("decorator", "recursion") else ""
+        if retry.kind in ("decorator", "recursion") and len(path) > 1:
+            via = f" (through {path[-1][1]}())"
+        return f"`{call.api}`{model}{via}"
+
+    def _where(self, analysis, retry) -> Location:
+        span = retry.span
+        return Location(analysis.display(retry.module.path), span.line, span.col, span.end_line, span.end_col)
+
+    def _library(self, analysis, retry):
+        fn, target = retry.function.qualname, self._target(analysis, retry)
+        what = _policy_name(retry)
+        if retry.library == "backoff":
+            missing = f"`{retry.stop}` and no `max_time`" if retry.stop else "neither `max_tries` nor `max_time`"
+            message = f"{what} on {fn}() has {missing}: it retries {target} forever while the error persists"
+            fix = f"add `max_tries=5` (or `max_time=60`) to {what}, and give up on errors that are not transient"
+            edits = self._edit(analysis, retry, "max_tries", "5", None)
+            return self.report(self._where(analysis, retry), message, fix, edits=edits)
+        stop_name = importable(retry.module, "tenacity", "stop_after_attempt") if retry.library == "tenacity" else None
+        keyword, value = ("stop", f"{stop_name or 'stop_after_attempt'}(5)") if retry.library == "tenacity" else ("stop_max_attempt_number", "5")
+        if retry.stop:
+            message = f"{what} around {target} in {fn}() has `{retry.stop}`: it retries forever while the error persists"
+        else:
+            message = f"{what} around {target} in {fn}() has no `{keyword}=`: {retry.library} retries forever by default"
+        fix = f"add `{keyword}={value}` (or `stop_after_delay(60)`) to {what} and {TRANSIENT}"
+        if retry.library == "tenacity" and stop_name is None:
+            fix += "; `stop_after_attempt` is not imported in this module: add `from tenacity import stop_after_attempt`"
+        related = []
+        if not retry.inline and retry.policy is not None and retry.policy_ctx is not None:
+            related.append(Related(analysis.location(retry.policy_ctx.path, retry.policy), "retry policy configured here"))
+        edits = self._edit(analysis, retry, keyword, value, stop_name) if not retry.stop else ()
+        return self.report(self._where(analysis, retry), message, fix, edits=edits, related=related)
+
+    def _edit(self, analysis, retry, keyword, value, stop_name):
+        """Add `keyword=value` to the policy call written where the finding is (a decorator or an inline `Retrying(...)`)."""
+        if not retry.inline:
+            return ()
+        if retry.kind == "decorator" and retry.code:
+            replacement = _add_keyword(retry.code, keyword, value)
+            return (Edit(self._where(analysis, retry), replacement),) if replacement else ()
+        call, ctx = retry.policy, retry.policy_ctx
+        site = next((s for s in analysis.project.function(ctx).calls if s.call == call), None) if ctx else None
+        if site is None or not site.arg_spans or call.has_star:
+            return ()
+        last = max((span for _, span in site.arg_spans), key=lambda s: (s.end_line, s.end_col))
+        if (last.end_line, last.end_col + 1) != (call.end_line, call.end_col):
+            return ()  # a trailing comma or a comment before `)`: leave it to the engineer
+        at = Location(analysis.display(ctx.path), last.end_line, last.end_col, last.end_line, last.end_col)
+        return (Edit(at, f", {keyword}={value}"),)
+
+    def _loop(self, analysis, retry):
+        fn, target = retry.function.qualname, self._target(analysis, retry)
+        header = analysis.location(retry.module.path, retry.span)
+        if not retry.bounded:
+            shape = _loop_shape(retry)
+            nowait = "" if retry.waits else ", without waiting between attempts"
+            message = f"retry loop `{shape}` in {fn}() calls {target} again after every failure with no attempt counter, deadline or exit{nowait}"
+            fix = (f"bound it: `for attempt in range(5):` (re-raise after the last attempt), sleep with exponential backoff and jitter "
+                   f"between attempts ({BACKOFF}) and {TRANSIENT}; or use tenacity `@retry(stop=stop_after_attempt(5), wait=wait_random_exponential(max=30))`")
+            return self.report(header, message, fix)
+        message = f"retry loop in {fn}() calls {target} again immediately after a failure: nothing waits between attempts"
+        fix = f"sleep with exponential backoff and jitter before the next attempt ({BACKOFF}), or use tenacity `wait=wait_random_exponential(max=30)`"
+        return self.report(header, message, fix, severity=Severity.WARNING)
+
+    def _recursion(self, analysis, retry):
+        fn, target = retry.function.qualname, self._target(analysis, retry)
+        name = retry.function.name
+        message = f"{fn}() calls itself again from its `except` handler with no depth bound: a persistent error around {target} recurses until RecursionError"
+        fix = (f"pass an attempt counter (`attempt: int = 0`, call `{name}(..., attempt=attempt + 1)`), re-raise once it reaches 5 "
+               f"and sleep with exponential backoff before retrying; or retry with tenacity `stop=stop_after_attempt(5)`")
+        return self.report(self._where(analysis, retry), message, fix)
+
+    def _client(self, analysis, retry, limit):
+        call = retry.sites[0]
+        if retry.value == float("inf"):
+            message = f"`{retry.keyword}` is unlimited on the {call.family.provider} client of `{call.api}`: a failing request is retried for ever"
+        else:
+            message = f"`{retry.keyword}={retry.value:g}` on the {call.family.provider} client of `{call.api}`: a failing request is retried {retry.value:g} times before anyone hears of it"
+        fix = f"set `{retry.keyword}` to at most {limit:g} (the SDK default is 2) and put an overall deadline on the request"
+        return self.report(self._where(analysis, retry), message, fix, severity=Severity.WARNING)
+
+
+def _loop_shape(retry) -> str:
+    """The loop's header, as far as the index tells it: `while True`, `while not done`, `for _ in itertools.count()`."""
+    loop = next(l for l in retry.function.loops if (l.span.line, l.span.col) == (retry.span.line, retry.span.col))
+    if loop.kind == "while":
+        test = loop.test
+        if isinstance(test, E.Const):
+            return f"while {test.value!r}"
+        if isinstance(test, E.Unknown) and test.kind == "Not" and isinstance(test.children[0], E.Name):
+            return f"while not {test.children[0].id}"
+        if isinstance(test, E.Compare) and isinstance(test.left, E.Name) and test.ops == ("Is",):
+            return f"while {test.left.id} is None"
+        return "while ..."
+    func = E.dotted(loop.test.func) if isinstance(loop.test, E.Call) else None
+    return f"for {loop.target or '...'} in {func or '...'}(...)"
+
+
+def _policy_name(retry) -> str:
+    if retry.kind == "retrying":
+        return f"`{retry.policy.func.id if hasattr(retry.policy.func, 'id') else 'Retrying'}(...)`" if retry.policy is not None else "`Retrying`"
+    code = retry.code.split("(", 1)[0].strip() if retry.code else retry.library
+    return f"`@{code}`"
+
+
+def _add_keyword(code: str, keyword: str, value: str) -> str | None:
+    """`retry(wait=w)` -> `retry(wait=w, stop=v)`; `retry` -> `retry(stop=v)`. None when `code` is not a call or name."""
+    try:
+        expr = cst.parse_expression(code)
+        new_value = cst.parse_expression(value)
+    except cst.ParserSyntaxError:
+        return None
+    arg = cst.Arg(value=new_value, keyword=cst.Name(keyword), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        return cst.Module([]).code_for_node(cst.Call(func=expr, args=[arg]))
+    if not isinstance(expr, cst.Call):
+        return None
+    args = list(expr.args)
+    if args:
+        last = args[-1]
+        if isinstance(last.comma, cst.Comma):  # trailing comma: keep the layout, put the new argument on its own line
+            between = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else expr.whitespace_before_args
+            if isinstance(between, cst.ParenthesizedWhitespace):
+                between = between.with_changes(first_line=cst.TrailingWhitespace())  # not the comment of another line
+            arg = arg.with_changes(comma=last.comma)
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between))
+        else:
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return cst.Module([]).code_for_node(expr.with_changes(args=args + [arg]))
