@@ -255,3 +255,17 @@ def test_comments_and_blank_lines_are_not_patterns():
     assert compile_pattern("# comment", "/b") is None
     assert compile_pattern("   ", "/b") is None
     assert compile_pattern("!keep.py", "/b").negate
+
+
+def test_namespace_folder_inside_a_package_keeps_the_package_name(tmp_path):
+    from llmlint.config import Config
+    from llmlint.discovery import discover
+
+    (tmp_path / "sdk" / "llms" / "chat").mkdir(parents=True)
+    (tmp_path / "sdk" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "sdk" / "llms" / "chat" / "transformation.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "script.py").write_text("x = 1\n", encoding="utf-8")
+    found = discover([str(tmp_path)], Config(root=str(tmp_path)))
+    modules = {f.module for f in found.files}
+    assert modules == {"sdk", "sdk.llms.chat.transformation", "script"}

@@ -257,13 +257,33 @@ class _Walker:
         if is_package:
             parts.append(os.path.basename(folder))
             folder = os.path.dirname(folder)
-        while self.is_package_dir(folder):
-            parent = os.path.dirname(folder)
-            if parent == folder:
+        while True:
+            while self.is_package_dir(folder):
+                parent = os.path.dirname(folder)
+                if parent == folder:
+                    break
+                parts.append(os.path.basename(folder))
+                folder = parent
+            gap = self._namespace_gap(folder)
+            if not gap:
                 break
-            parts.append(os.path.basename(folder))
-            folder = parent
+            parts.extend(gap)  # PEP 420 folders without __init__.py inside a regular package
+            folder = _up(folder, len(gap))
         return ".".join(reversed(parts)), is_package
+
+    def _namespace_gap(self, folder: str, limit: int = 4) -> list[str]:
+        """Names of the folders from `folder` up to (not including) the nearest package folder above it, when
+        there is one within `limit` levels: those are implicit namespace packages inside a package."""
+        names, probe = [], folder
+        for _ in range(limit):
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                return []
+            names.append(os.path.basename(probe))
+            if self.is_package_dir(parent):
+                return names
+            probe = parent
+        return []
 
     def project_root(self, folder: str) -> str | None:
         seen = []
@@ -369,3 +389,9 @@ def _is_within(path: str, folder: str) -> bool:
 def _preference(path: str, real: str, display: str) -> tuple:
     """Among paths to one real file, prefer the one without symlinks, then the shortest, then the first in order."""
     return (real != path, len(display), display)
+
+
+def _up(folder: str, levels: int) -> str:
+    for _ in range(levels):
+        folder = os.path.dirname(folder)
+    return folder

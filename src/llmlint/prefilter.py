@@ -50,7 +50,9 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
             name = part.strip().split(" as ")[0].strip()
             if name and name != "*":
                 imported.add(f"{base}.{name}" if base else name)
-    marked = any(_is_sdk(name) for name in imported)
+    own_root = module.split(".", 1)[0]
+    # an SDK's own modules importing each other are not a use of the SDK (relative imports resolve to its name)
+    marked = any(_is_sdk(name) and name.split(".", 1)[0] != own_root for name in imported)
     if not marked and any(prefix in data for prefix in _KEY_PREFIXES):
         marked = _KEY.search(data) is not None
     if not marked and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):
