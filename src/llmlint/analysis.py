@@ -39,6 +39,13 @@ class Analysis:
         return reaching(self.callgraph, self.model_call_functions)
 
     @cached_property
+    def prompts(self):
+        """Prompt assembly: the text each model call sends, as far as it can be known (prompts.PromptAssembly)."""
+        from llmlint.prompts import PromptAssembly
+
+        return PromptAssembly(self)
+
+    @cached_property
     def handling(self):
         """Which excepts stop provider errors and which functions let them escape (handling.Handling)."""
         from llmlint.handling import Handling
