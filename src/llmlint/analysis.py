@@ -39,6 +39,13 @@ class Analysis:
         return reaching(self.callgraph, self.model_call_functions)
 
     @cached_property
+    def method_overrides(self) -> dict:
+        """{(path, qualname) of a method: the overriding methods of project subclasses} (callgraph.method_overrides)."""
+        from llmlint.callgraph import method_overrides
+
+        return method_overrides(self.project)
+
+    @cached_property
     def prompts(self):
         """Prompt assembly: the text each model call sends, as far as it can be known (prompts.PromptAssembly)."""
         from llmlint.prompts import PromptAssembly

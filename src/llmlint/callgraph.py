@@ -10,6 +10,7 @@ from __future__ import annotations
 import networkx as nx
 
 from llmlint import exprs as E
+from llmlint.index import MODULE_SCOPE
 from llmlint.project import Project
 from llmlint.values import Ctx, Func, Inst, Klass
 
@@ -120,3 +121,31 @@ def path_to(graph: nx.DiGraph, source, targets) -> list:
                 nxt.append(callee)
         frontier = nxt
     return []
+
+
+def method_overrides(project: Project) -> dict:
+    """{(path, qualname) of a method: the methods of project subclasses that override it}. A call the graph
+    resolves to a base class's method may run any of these instead (`self.complete()` in the base class)."""
+    methods: dict = {}
+    for idx, fn in project.functions():
+        if fn.cls is not None and fn.parent is None:
+            methods.setdefault((idx.path, fn.cls), set()).add(fn.name)
+    overrides: dict = {}
+    for (path, cls), names in methods.items():
+        for ancestor in _project_ancestors(project, path, cls):
+            for name in names & methods.get(ancestor, set()):
+                overrides.setdefault((ancestor[0], f"{ancestor[1]}.{name}"), []).append((path, f"{cls}.{name}"))
+    return overrides
+
+
+def _project_ancestors(project: Project, path: str, cls_qualname: str, limit: int = 20) -> list:
+    found, frontier = [], [(path, cls_qualname)]
+    while frontier and len(found) < limit:
+        path, qualname = frontier.pop()
+        cls = project.indexes[path].classes.get(qualname)
+        for base in cls.bases if cls is not None else ():
+            value = project.resolve(base, Ctx(path, MODULE_SCOPE))
+            if isinstance(value, Klass) and (value.path, value.qualname) not in found:
+                found.append((value.path, value.qualname))
+                frontier.append((value.path, value.qualname))
+    return found

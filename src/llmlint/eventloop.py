@@ -29,6 +29,10 @@ def event_loop_functions(analysis) -> dict:
             if any(_runs_inline(project, caller, callee, site) for site in graph.edges[caller, callee]["sites"]):
                 found[callee] = (found[caller][0], caller)
                 queue.append(callee)
+        for override in analysis.method_overrides.get(caller, ()):  # the base method may run an override
+            if override not in found and not project.indexes[override[0]].functions[override[1]].is_async:
+                found[override] = (found[caller][0], caller)
+                queue.append(override)
     return found
 
 

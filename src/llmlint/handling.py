@@ -56,6 +56,8 @@ class Handling:
         self._guarded: dict = {}
         self._handled_roots = self._roots_with_framework_handlers()
         self._unresolved_methods, self._names, self._attrs, self._imported_values = self._indirect_references()
+        self._overrides = analysis.method_overrides  # a method's node -> the nodes of the methods overriding it
+        self._overriding = {node for nodes in self._overrides.values() for node in nodes}
         self.exposed = self._expose()  # node -> (entry node, next node towards the entry or None)
 
     # except clauses
@@ -182,8 +184,11 @@ class Handling:
         if fn.name.startswith("__") and fn.name.endswith("__"):
             return False
         if fn.cls is not None:
-            if fn.name in self._unresolved_methods.get(root, ()) or fn.name in self._attrs.get(root, ()):
-                return False
+            cls = self.project.indexes[path].classes.get(fn.cls)
+            if cls is None or not cls.span.contains(fn.span.line, fn.span.col):
+                return False  # the class is defined twice (`try: class A(Base) ... except ImportError: class A`)
+            if node in self._overriding or fn.name in self._unresolved_methods.get(root, ()) or fn.name in self._attrs.get(root, ()):
+                return False  # called wherever the method it overrides is called, or maybe on an unseen object
             return not self._has_outside_base(path, fn.cls)
         idx = self.project.indexes[path]
         if fn.name in self._names.get(path, ()) or f"{idx.module}.{fn.name}" in self._imported_values:
@@ -217,6 +222,10 @@ class Handling:
                 if any(self._propagates(caller, callee, site) for site in self.graph.edges[caller, callee]["sites"]):
                     exposed[callee] = (exposed[caller][0], caller)
                     queue.append(callee)
+            for override in self._overrides.get(caller, ()):  # a call of a method runs its overrides too
+                if override not in exposed and not self.is_guarded(override):
+                    exposed[override] = (exposed[caller][0], caller)
+                    queue.append(override)
         return exposed
 
     def escape_path(self, node) -> list:

@@ -86,13 +86,13 @@ class Observability:
         ctx = Ctx(idx.path, fn.qualname)
         for decorator in fn.decorators:
             value = self.project.resolve(decorator.func if isinstance(decorator, E.Call) else decorator, ctx)
-            if _matches(_qualified(value), INSTRUMENTING_CALLS):
+            if _instrumenting(_qualified(value)):
                 return True
         for site in fn.calls:
             call = site.call
             value = self.project.resolve(call.func, ctx, call.line)
             name = _qualified(value)
-            if _matches(name, INSTRUMENTING_CALLS):
+            if _instrumenting(name):
                 return True
             if isinstance(value, Obj) and value.path == "instrument" and value.cls.endswith("Instrumentor"):
                 return True  # OpenAIInstrumentor().instrument()
@@ -180,8 +180,11 @@ def _root(name: str) -> str:
     return name.split(".", 1)[0]
 
 
-def _matches(name: str, patterns) -> bool:
-    return bool(name) and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+_INSTRUMENTING = re.compile("|".join(fnmatch.translate(p) for p in INSTRUMENTING_CALLS))
+
+
+def _instrumenting(name: str) -> bool:
+    return bool(name) and _INSTRUMENTING.match(name) is not None
 
 
 def _env_switch(expr) -> bool:
