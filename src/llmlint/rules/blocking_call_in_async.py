@@ -1,0 +1,108 @@
+"""blocking-call-in-async: see rules/LLM108-blocking-call-in-async.md."""
+
+from __future__ import annotations
+
+from llmlint import exprs as E
+from llmlint.eventloop import loop_chain
+from llmlint.rule import Rule
+
+# The awaitable spelling of a blocking method, by the method's name on the call.
+ASYNC_METHODS = {
+    "invoke": "ainvoke", "predict": "apredict", "predict_messages": "apredict_messages", "run": "arun", "stream": "astream",
+    "batch": "abatch", "generate": "agenerate", "__call__": "ainvoke", "complete": "acomplete", "chat": "achat",
+    "query": "aquery", "stream_chat": "astream_chat", "stream_complete": "astream_complete", "completion": "acompletion",
+    "text_completion": "atext_completion",
+}
+# Families whose clients are not switched by class but by method (LangChain, LlamaIndex, litellm) or spelling.
+BY_METHOD = {"langchain", "llama_index", "litellm"}
+SPECIAL = {
+    "google-generativeai": "`await model.generate_content_async(...)`",
+    "vertexai": "`await model.generate_content_async(...)`",
+    "google-genai": "`await client.aio.models.generate_content(...)`",
+    "mistral": "`await client.chat.complete_async(...)`",
+    "bedrock": "`await asyncio.to_thread(client.converse, ...)` (boto3 has no async client; or aioboto3)",
+    "http-requests": "`await httpx.AsyncClient(timeout=...).post(...)`",
+    "http-httpx": "`await httpx.AsyncClient(timeout=...).post(...)`",
+    "ollama": "`await ollama.AsyncClient().chat(...)`",
+}
+LEGACY = {"openai.ChatCompletion.create": "`await openai.ChatCompletion.acreate(...)`",
+          "openai.Completion.create": "`await openai.Completion.acreate(...)`"}
+
+
+class BlockingCallInAsync(Rule):
+    needs = ("callgraph",)
+
+    def check(self, analysis):
+        on_loop = analysis.event_loop
+        for call in analysis.model_calls:
+            node = (call.module.path, call.function.qualname)
+            if node not in on_loop or call.site.in_lambda or _is_async(call):
+                continue
+            replacement = _replacement(call)
+            if replacement is None:
+                continue
+            yield self._finding(analysis, call, loop_chain(on_loop, node), replacement)
+
+    def _finding(self, analysis, call, chain, replacement):
+        client = _client_name(call)
+        if client and call.family.provider not in BY_METHOD and call.family.key not in SPECIAL:
+            what = f"`{call.api}` on the synchronous `{client}` client"
+        else:
+            callee = E.dotted(call.call.func)
+            what = f"the blocking `{callee}(...)`" + (f" (`{call.api}`)" if not call.api.startswith("http.") else "") if callee else f"the blocking `{call.api}`"
+        async_path, async_name = chain[-1]
+        if len(chain) == 1:
+            where = f"inside `async def {async_name}()`"
+        else:
+            through = " <- ".join(f"`{q}()`" for _, q in chain[:-1][:3])
+            where = f"in {through}, called without a thread from `async def {async_name}()` ({analysis.display(async_path)})"
+        message = f"{what} runs {where}: it blocks the event loop, and every other request on it, until the model answers"
+        fix = f"use the async API: {replacement}; or hand the call to a thread with `await asyncio.to_thread(...)`"
+        return self.report(analysis.location(call.module.path, call.call), message, fix)
+
+
+def _raw_method(call) -> str:
+    return call.call.func.attr if isinstance(call.call.func, E.Attr) else (E.dotted(call.call.func) or "").rsplit(".", 1)[-1]
+
+
+def _is_async(call) -> bool:
+    if call.is_async_api:
+        return True
+    method = _raw_method(call)
+    path = call.client.path if call.client is not None else ""
+    return method.endswith("_async") or method in ASYNC_METHODS.values() or method == "acreate" or "aio" in path.split(".")
+
+
+def _client_name(call) -> str | None:
+    if call.client is None or call.client.parts:
+        return None
+    return call.client.cls.rsplit(".", 1)[-1].removesuffix("()")
+
+
+def _replacement(call) -> str | None:
+    """The exact async spelling for this call, or None when unsure."""
+    family = call.family
+    if call.api in LEGACY:
+        return LEGACY[call.api]
+    if family.key in SPECIAL:
+        return SPECIAL[family.key]
+    method = _raw_method(call)
+    if family.provider in BY_METHOD or family.key == "langchain-chain":
+        if method not in ASYNC_METHODS:
+            return None
+        callee = E.dotted(call.call.func)
+        if method == "__call__" or not isinstance(call.call.func, E.Attr):
+            return f"`await {callee}.ainvoke(...)` instead of calling it" if callee else "`await ....ainvoke(...)` instead of calling it"
+        if callee is None:
+            return f"`await ....{ASYNC_METHODS[method]}(...)` instead of `.{method}(...)`"
+        return f"`await {callee.rsplit('.', 1)[0]}.{ASYNC_METHODS[method]}(...)` instead of `{callee}(...)`"
+    client = _client_name(call)
+    if client is None:
+        if call.api.startswith("openai."):  # the module-level client: openai.chat.completions.create(...)
+            return f"`await AsyncOpenAI().{call.api.removeprefix('openai.')}(...)`"
+        return None
+    async_client = f"Async{client}"
+    if not any(spec.endswith(":" + async_client) for spec in family.async_classes):
+        return None
+    path = call.client.path
+    return f"create the client as `{async_client}(...)` and `await client.{path}(...)`"

@@ -1,0 +1,80 @@
+"""unhandled-model-error: see rules/LLM103-unhandled-model-error.md."""
+
+from __future__ import annotations
+
+from llmlint.finding import Related
+from llmlint.index import MODULE_SCOPE
+from llmlint.rule import Rule
+
+# The class that covers every error a family's calls raise (connection, timeout, HTTP status), by family key.
+BASE_ERRORS = {
+    "openai": "openai.APIError",
+    "anthropic": "anthropic.APIError",
+    "litellm": "openai.APIError",  # litellm maps provider errors onto the OpenAI SDK's classes
+    "google-genai": "google.genai.errors.APIError",
+    "google-generativeai": "google.api_core.exceptions.GoogleAPIError",
+    "vertexai": "google.api_core.exceptions.GoogleAPIError",
+    "bedrock": "botocore.exceptions.ClientError",
+    "ollama": "ollama.ResponseError",
+    "groq": "groq.APIError",
+    "http-requests": "requests.RequestException",
+    "http-httpx": "httpx.HTTPError",
+}
+LANGCHAIN_ERRORS = {"ChatOpenAI": "openai.APIError", "AzureChatOpenAI": "openai.APIError", "ChatAnthropic": "anthropic.APIError"}
+
+
+class UnhandledModelError(Rule):
+    needs = ("callgraph",)
+
+    def check(self, analysis):
+        handling = analysis.handling
+        for call in analysis.model_calls:
+            if call.site.handler_of is not None:
+                continue  # a fallback inside an except clause: the degradation path itself
+            if handling.is_covered(call.module.path, call.function, call.site):
+                continue
+            chain = handling.escape_path((call.module.path, call.function.qualname))
+            if chain:
+                yield self._finding(analysis, call, chain)
+
+    def _finding(self, analysis, call, chain):
+        entry_path, entry_name = chain[-1]
+        entry = _describe(analysis, entry_path, entry_name)
+        if len(chain) == 1:
+            message = (
+                f"`{call.api}` is not inside a try/except, and nothing in the project calls {entry}: "
+                "a provider error (rate limit, timeout, outage, content filter) crashes it"
+            )
+        else:
+            through = " -> ".join(f"`{q}()`" for _, q in chain[:-1][:3]) + (" -> ..." if len(chain) > 4 else "")
+            message = (
+                f"`{call.api}` has no exception handling on its path: a provider error (rate limit, timeout, outage, "
+                f"content filter) propagates uncaught through {through} and crashes {entry}"
+            )
+        error = _base_error(call)
+        fix = (
+            f"catch {error} around this call and degrade gracefully (fallback answer, cached answer or a cheaper model); "
+            "let other errors surface with context"
+        )
+        related = []
+        if entry_name != MODULE_SCOPE and len(chain) > 1:
+            fn = analysis.project.indexes[entry_path].functions[entry_name]
+            related.append(Related(analysis.location(entry_path, fn.span), "entry point the error escapes from"))
+        return self.report(analysis.location(call.module.path, call.call), message, fix, related=related)
+
+
+def _describe(analysis, path: str, qualname: str) -> str:
+    if qualname == MODULE_SCOPE:
+        return f"the module-level code of {analysis.display(path)}"
+    return f"`{qualname}()` in {analysis.display(path)}"
+
+
+def _base_error(call) -> str:
+    if call.family.key in BASE_ERRORS:
+        return f"`{BASE_ERRORS[call.family.key]}`"
+    client = call.client
+    for part in ([client] + list(client.parts)) if client is not None else ():
+        name = getattr(part, "cls", "").rsplit(".", 1)[-1].removesuffix("()")
+        if name in LANGCHAIN_ERRORS:
+            return f"`{LANGCHAIN_ERRORS[name]}`"
+    return "the SDK's base error class (or `Exception`)"

@@ -1,0 +1,59 @@
+"""unobserved-model-call: see rules/LLM106-unobserved-model-call.md."""
+
+from __future__ import annotations
+
+import os
+
+from llmlint.handling import is_test_module
+from llmlint.index import MODULE_SCOPE
+from llmlint.rule import Rule
+
+# Two concrete ways to instrument every call of a provider once, at start-up.
+INSTRUMENT_HINTS = {
+    "openai": "`OpenAIInstrumentor().instrument()` (opentelemetry-instrumentation-openai) or `logfire.instrument_openai()`",
+    "anthropic": "`AnthropicInstrumentor().instrument()` (opentelemetry-instrumentation-anthropic) or `logfire.instrument_anthropic()`",
+    "litellm": "`litellm.callbacks = [\"otel\"]` or `litellm.success_callback = [\"langfuse\"]`",
+    "langchain": "`LangchainInstrumentor().instrument()` (opentelemetry-instrumentation-langchain) or `callbacks=[CallbackHandler()]` from langfuse",
+    "llama_index": "`LlamaIndexInstrumentor().instrument()` (openinference-instrumentation-llama-index) or `set_global_handler(\"langfuse\")`",
+}
+DEFAULT_HINT = "`Traceloop.init()` (OpenLLMetry) or `openlit.init()`"
+
+
+class UnobservedModelCall(Rule):
+    needs = ("callgraph",)
+
+    def check(self, analysis):
+        observability = analysis.observability
+        by_project: dict = {}
+        for call in analysis.model_calls:
+            root = analysis.project.project_root(call.module.path)
+            if observability.is_instrumented(call.module.path) or is_test_module(_relative(call.module.path, root)):
+                continue
+            by_project.setdefault(root, []).append(call)
+        for root, calls in by_project.items():
+            unobserved = [c for c in calls if not observability.is_observed(c.module.path, c.function.qualname)]
+            for number, call in enumerate(unobserved):
+                where = "module-level code" if call.function.qualname == MODULE_SCOPE else f"`{call.function.qualname}()`"
+                model = f" ({call.model})" if call.model else ""
+                message = f"`{call.api}`{model} is not observed: nothing logs, traces or meters it in {where} or its callers"
+                if number == 0:
+                    message += (
+                        f"; the project {_project_name(analysis, call, root)} has no LLM instrumentation at all, and "
+                        f"{len(unobserved)} of its {len(calls)} model call{'s' if len(calls) != 1 else ''} "
+                        f"{'are' if len(unobserved) != 1 else 'is'} unobserved"
+                    )
+                hint = INSTRUMENT_HINTS.get(call.family.provider, DEFAULT_HINT)
+                fix = f"instrument once at start-up with {hint}, and log model, latency, tokens and cost for each call"
+                yield self.report(analysis.location(call.module.path, call.call), message, fix)
+
+
+def _relative(path: str, root: str) -> str:
+    return os.path.relpath(path, root) if root else path
+
+
+def _project_name(analysis, call, root: str) -> str:
+    shown = analysis.display(call.module.path)
+    inner = _relative(call.module.path, root).replace(os.sep, "/")
+    if root and shown.endswith(inner):
+        return "`" + (shown[: -len(inner)].rstrip("/") or ".") + "`"
+    return f"`{os.path.basename(root) or '.'}`"
