@@ -13,23 +13,23 @@ from typing import Union
 import libcst as cst
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Const:
     value: object  # str, bytes, int, float, bool, None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Name:
     id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Attr:
     base: "Expr"
     attr: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Call:
     func: "Expr"
     args: tuple
@@ -57,37 +57,37 @@ class Call:
         return self.kwarg(*names)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FStr:
     parts: tuple  # str pieces and Expr holes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BinOp:
     op: str
     left: "Expr"
     right: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Subscript:
     value: "Expr"
     index: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Slice:
     lower: "Expr | None"
     upper: "Expr | None"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Seq:
     kind: str  # list, tuple, set
     elts: tuple
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DictExpr:
     items: tuple  # ((key Expr or None for **, value Expr), ...)
 
@@ -98,7 +98,7 @@ class DictExpr:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Comp:
     kind: str  # gen, list, set, dict
     elt: "Expr"
@@ -106,31 +106,31 @@ class Comp:
     has_condition: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Await:
     value: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Lambda:
     body: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class IfExp:
     body: "Expr"
     orelse: "Expr"
     test: "Expr | None" = None  # the condition; not a sub-expression of the value, so `walk` leaves it out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Compare:
     left: "Expr"
     ops: tuple
     comparators: tuple
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Unknown:
     kind: str  # the libcst node type, for messages and debugging
     children: tuple = ()  # sub-expressions worth following (operands, arguments)
@@ -220,12 +220,15 @@ class ExprBuilder:
 
     def __init__(self, positions):
         self._positions = positions  # libcst PositionProvider mapping
+        self._built: dict = {}  # node -> Expr: each node is built once and its Expr shared (smaller pickles too)
 
     def build(self, node) -> Expr:
-        method = getattr(self, "_" + type(node).__name__, None)
-        if method is None:
-            return Unknown(type(node).__name__, tuple(self._children(node)))
-        return method(node)
+        built = self._built.get(node)
+        if built is None:
+            method = getattr(self, "_" + type(node).__name__, None)
+            built = Unknown(type(node).__name__, tuple(self._children(node))) if method is None else method(node)
+            self._built[node] = built
+        return built
 
     def _children(self, node):
         for child in node.children:

@@ -20,7 +20,7 @@ KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENA
 KEY_PATTERN = re.compile(r"(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Span:
     line: int
     col: int  # 1-based
@@ -31,7 +31,7 @@ class Span:
         return (self.line, self.col) <= (line, col) <= (self.end_line, self.end_col)
 
 
-@dataclass(slots=True)
+@dataclass
 class Handler:
     span: Span
     caught: tuple  # dotted names of the caught classes; () for a bare except
@@ -40,7 +40,7 @@ class Handler:
     name: str | None = None  # the `as` name the caught error is bound to
 
 
-@dataclass(slots=True)
+@dataclass
 class TryInfo:
     id: int
     span: Span
@@ -48,7 +48,7 @@ class TryInfo:
     handlers: list
 
 
-@dataclass(slots=True)
+@dataclass
 class LoopInfo:
     id: int
     kind: str  # "while" or "for"
@@ -60,7 +60,7 @@ class LoopInfo:
     is_async: bool = False  # `async for`
 
 
-@dataclass(slots=True)
+@dataclass
 class Exit:
     """A statement that leaves the normal flow: `break`, `continue`, `return` or `raise`."""
 
@@ -73,7 +73,7 @@ class Exit:
     handler_of: int | None = None  # id of the try whose except clause holds it (innermost)
 
 
-@dataclass(slots=True)
+@dataclass
 class Assign:
     target: str  # dotted target ("x", "self.client"); "" when not a plain name chain
     value: object  # Expr
@@ -83,7 +83,7 @@ class Assign:
     span: Span | None = None  # the target's span (None for `append`/`extend`/`insert`)
 
 
-@dataclass(slots=True)
+@dataclass
 class CallSite:
     call: Call
     scope: str  # qualname of the enclosing function in this module, or MODULE_SCOPE
@@ -97,7 +97,7 @@ class CallSite:
     arg_spans: tuple = ()  # ((position or keyword, Span), ...) for the call's arguments, in source order
 
 
-@dataclass(slots=True)
+@dataclass
 class FunctionIndex:
     qualname: str
     name: str
@@ -122,7 +122,7 @@ class FunctionIndex:
     exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
 
 
-@dataclass(slots=True)
+@dataclass
 class ClassIndex:
     qualname: str
     name: str
@@ -132,14 +132,14 @@ class ClassIndex:
     attrs: list = field(default_factory=list)  # class-level Assigns
 
 
-@dataclass(slots=True)
+@dataclass
 class StringConst:
     value: str
     span: Span
     context: str = ""  # the keyword or assignment target it is given to ("api_key", "os.environ[OPENAI_API_KEY]")
 
 
-@dataclass(slots=True)
+@dataclass
 class ModuleIndex:
     path: str
     module: str

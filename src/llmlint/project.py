@@ -23,6 +23,7 @@ class Project:
         for idx in indexes:
             self._by_name[idx.module].append(idx)
         self._memo: dict = {}
+        self._assign_tables: dict = {}
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -83,7 +84,7 @@ class Project:
         while fn is not None:
             if name in fn.imports:
                 return self._resolve_import(fn.imports[name], idx, depth)
-            assign = _last_assign(fn.assigns, name, at_line if fn.qualname == ctx.function else None)
+            assign = _last_assign(self._assigns_named(idx.path, fn, name), at_line if fn.qualname == ctx.function else None)
             if assign is not None:
                 if assign.op == "for":
                     return None
@@ -95,6 +96,18 @@ class Project:
                 return local_def
             fn = idx.functions.get(fn.parent) if fn.parent else (idx.functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
         return self._resolve_global(idx, name, depth)
+
+    def _assigns_named(self, path: str, fn: FunctionIndex, name: str) -> list:
+        """The plain assignments (`=`, `with`, `for`) to `name` in `fn`, in source order (indexed once per function)."""
+        key = (path, fn.qualname)
+        table = self._assign_tables.get(key)
+        if table is None:
+            table = {}
+            for assign in fn.assigns:
+                if assign.op in ("=", "with", "for") and assign.target:
+                    table.setdefault(assign.target, []).append(assign)
+            self._assign_tables[key] = table
+        return table.get(name, ())
 
     def _local_definition(self, idx, scope, name):
         qual = name if scope == MODULE_SCOPE else f"{scope}.<locals>.{name}"
@@ -110,7 +123,7 @@ class Project:
         if name in idx.classes:
             return Klass(idx.path, name)
         module_fn = idx.functions[MODULE_SCOPE]
-        assign = _last_assign(module_fn.assigns, name, None)
+        assign = _last_assign(self._assigns_named(idx.path, module_fn, name), None)
         if assign is not None and assign.op != "for":
             return self.resolve(assign.value, Ctx(idx.path, MODULE_SCOPE), assign.line - 1, depth)
         if name in idx.imports:
@@ -258,11 +271,9 @@ class Project:
         return None
 
 
-def _last_assign(assigns, name: str, at_line: int | None):
+def _last_assign(assigns, at_line: int | None):
     best = None
     for assign in assigns:
-        if assign.target != name or assign.op not in ("=", "with", "for"):
-            continue
         if at_line is not None and assign.line > at_line and best is not None:
             continue
         best = assign
