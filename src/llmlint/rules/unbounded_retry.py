@@ -41,11 +41,12 @@ class UnboundedRetry(Rule):
                 path, call = [], reached
         if call is None:
             return "a model call"
-        model = f" ({call.model})" if call.model else ""
-        via = f" (through {path[0][1]}())" if path and retry.kind not in ("decorator", "recursion") else ""
-        if retry.kind in ("decorator", "recursion") and len(path) > 1:
-            via = f" (through {path[-1][1]}())"
-        return f"`{call.api}`{model}{via}"
+        details = [call.model] if call.model else []
+        if path and retry.kind not in ("decorator", "recursion"):
+            details.append(f"through {path[0][1]}()")
+        elif len(path) > 1:
+            details.append(f"through {path[-1][1]}()")
+        return f"`{call.api}`" + (f" ({', '.join(details)})" if details else "")
 
     def _where(self, analysis, retry) -> Location:
         span = retry.span
