@@ -105,6 +105,13 @@ class Analysis:
         call = next((c for c in self.model_calls if (c.module.path, c.function.qualname) == end), None)
         return path, call
 
+    @cached_property
+    def output_flow(self):
+        """Where model output goes (outputflow.OutputFlow): flows(expr, ctx, line) -> the model calls reaching it."""
+        from llmlint.outputflow import OutputFlow
+
+        return OutputFlow(self)
+
     def display(self, path: str) -> str:
         return self._displays.get(path, path)
 

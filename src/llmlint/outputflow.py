@@ -1,0 +1,662 @@
+"""Model-output flow: where the text a model returned goes, and whether it was validated on the way.
+
+Demand-driven and backwards: a rule asks `flows(expr, ctx, line)` for the argument of a sink (`eval`,
+`json.loads`, ...) and the answer is the set of model calls whose output can reach it. The walk follows
+local assignments (the last binding before the use, plus `+=`/`append`/item updates after it), attributes and
+subscripts of responses (`.choices[0].message.content`, `["body"].read()`), string building (f-strings, `+`, `%`,
+`.format`, `.join`), string methods, parsers (`json.loads`, `ast.literal_eval`, regexes), `self.x` set in
+any method of the class, module globals, and the project's own functions through summaries: a function
+whose return value carries model output (or one of its parameters) makes its callers' results carry it too.
+
+A value stops being "model output" when it passes a validator (pydantic `model_validate`/`Model(**data)`,
+`TypeAdapter`, `jsonschema.validate`), an allow-list check (`if cmd in ALLOWED`, `re.fullmatch(...)`,
+`is_safe(x)`), or comes from a call whose output the SDK already parses into a schema (structured outputs,
+`beta.chat.completions.parse`, `.parsed`, `with_structured_output`, a `PydanticOutputParser`). Functions and
+calls the analysis cannot see are assumed not to pass model output on: when unsure, not model output.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llmlint import exprs as E
+from llmlint.index import MODULE_SCOPE
+from llmlint.values import Ctx, Ext, Func, Klass, Obj
+
+MAX_DEPTH = 40
+MAX_CALLER_DEPTH = 3  # how far a parameter is followed back through the project's callers
+
+# Tags a flow collects on its way.
+TOOL = "tool"  # tool-call arguments the model wrote (`tool_calls[0].function.arguments`, a tool_use block's `.input`)
+PARSED = "parsed"  # passed through a parser (json.loads, ast.literal_eval, yaml)
+REGEX = "regex"  # extracted with a regular expression
+JSON_MODE = "json-mode"  # the call asked for JSON output (response_format json_object, format="json", a JSON mime type)
+ENVELOPE = "envelope"  # the raw HTTP/Bedrock response body, before the generated text was taken out of it
+
+# Attributes and keys of a response that are not generated text.
+METADATA = frozenset({
+    "usage", "id", "model", "created", "object", "finish_reason", "stop_reason", "stop_sequence", "role", "index",
+    "type", "system_fingerprint", "usage_metadata", "response_metadata", "status_code", "headers", "status", "ok",
+    "prompt_feedback", "safety_ratings", "logprobs", "token_count", "total_tokens", "prompt_tokens",
+    "completion_tokens", "input_tokens", "output_tokens", "elapsed", "url", "encoding", "name", "source_nodes",
+    "source_documents", "metadata", "citations", "refusal", "reason", "ResponseMetadata", "metrics",
+})
+# Keys of a chain's result dict that echo the request rather than the model's answer.
+REQUEST_KEYS = frozenset({"input", "query", "question", "chat_history", "context", "intermediate_steps", "documents"})
+TOOL_FIELDS = frozenset({"arguments", "tool_calls", "function_call", "input", "args", "tool_call"})
+VALIDATED_FIELDS = frozenset({"parsed", "output_parsed", "parsed_arguments"})
+CONTENT_KEYS = frozenset({
+    "choices", "content", "text", "message", "output", "outputText", "completion", "generation", "generations",
+    "response", "results", "candidates", "parts", "generated_text", "output_text", "answer", "result",
+})
+# Methods that answer a yes/no or a number about a string: their result carries no model text.
+SCALAR_METHODS = frozenset({
+    "startswith", "endswith", "count", "find", "rfind", "index", "rindex", "isdigit", "isnumeric", "isdecimal",
+    "isalpha", "isalnum", "isspace", "isupper", "islower", "isidentifier", "istitle", "isascii", "__len__",
+})
+TEMPLATE_METHODS = frozenset({"format", "format_map", "join", "replace", "substitute", "safe_substitute"})
+VALIDATOR_METHODS = frozenset({
+    "model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "parse_obj_as",
+    "validate_python", "validate_json", "validate_strings",
+})
+CHECK_WORDS = ("valid", "safe", "allow", "check", "verify", "sanitiz", "sanitis", "permit", "whitelist")
+NORMALISERS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title", "removeprefix", "removesuffix"})
+
+# External callables whose result carries their (model-text) argument on, with the tag they add.
+PASS_THROUGH = {
+    "json.loads": PARSED, "orjson.loads": PARSED, "ujson.loads": PARSED, "simplejson.loads": PARSED,
+    "ast.literal_eval": PARSED, "yaml.safe_load": PARSED, "yaml.load": PARSED, "yaml.full_load": PARSED,
+    "json_repair.loads": PARSED, "json_repair.repair_json": None,
+    "textwrap.dedent": None, "textwrap.indent": None, "inspect.cleandoc": None, "shlex.split": None,
+    "markdown.markdown": None, "markdown2.markdown": None, "mistune.html": None, "html.unescape": None,
+    "sqlalchemy.text": None, "sqlalchemy.sql.text": None, "sqlalchemy.sql.expression.text": None,
+    "base64.b64decode": None, "codecs.decode": None,
+}
+REGEX_FUNCTIONS = frozenset({"search", "match", "fullmatch", "findall", "finditer", "split", "sub"})
+BUILTIN_PASS = frozenset({"str", "repr", "list", "tuple", "dict", "set", "sorted", "reversed", "bytes", "bytearray", "next", "iter", "format"})
+STRUCTURED_PARSERS = ("PydanticOutputParser", "PydanticToolsParser", "OutputFixingParser", "RetryOutputParser")
+JSON_PARSERS = ("JsonOutputParser", "SimpleJsonOutputParser", "JsonOutputToolsParser", "JsonOutputKeyToolsParser", "XMLOutputParser")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Model output reaching an expression: `origin` is the model call's (path, line, col), or ("param", name)
+    inside a function summary; `tags` what happened to it on the way."""
+
+    origin: tuple
+    tags: frozenset = frozenset()
+
+    @property
+    def is_param(self) -> bool:
+        return self.origin[0] == "param"
+
+    def tagged(self, *tags) -> "Flow":
+        return Flow(self.origin, self.tags | {t for t in tags if t})
+
+    def without(self, tag) -> "Flow":
+        return Flow(self.origin, self.tags - {tag}) if tag in self.tags else self
+
+
+@dataclass
+class _FnFacts:
+    bindings: dict  # target -> [(line, op, value Expr)] in source order
+    checked: set  # dotted names compared against an allow-list or passed to a check
+    validated: set  # dotted names passed to a validator
+    in_validator: set  # (line, col) of calls nested in a validator's arguments
+
+
+class OutputFlow:
+    """Model-output facts of one Analysis; build through `Analysis.output_flow`."""
+
+    def __init__(self, analysis):
+        self.analysis = analysis
+        self.project = analysis.project
+        self.calls = analysis.model_call_at
+        self._sources: dict = {}  # model-call key -> frozenset of tags, or None when the output is validated
+        self._facts: dict = {}
+        self._summaries: dict = {}
+        self._memo: dict = {}
+        self._attrs: dict = {}
+
+    # public API
+    def flows(self, expr, ctx: Ctx, line: int | None = None, callers: bool = True) -> frozenset:
+        """The model-output flows reaching `expr` (evaluated before `line` in `ctx`). With `callers`, a parameter
+        of the function that carries `expr` is followed back to the arguments the project's call sites pass."""
+        if not self.calls:
+            return frozenset()
+        raw = self._taint(expr, ctx, line, 0)
+        out = {f for f in raw if not f.is_param}
+        params = {f for f in raw if f.is_param}
+        if params and callers:
+            out |= self._from_callers(ctx, params, 0, set())
+        return frozenset(out)
+
+    def _from_callers(self, ctx, params, depth, seen) -> set:
+        """Model flows the project's callers pass into `params` (("param", name) flows of the function `ctx`)."""
+        node = (ctx.path, ctx.function)
+        graph = self.analysis.callgraph
+        if depth >= MAX_CALLER_DEPTH or node in seen or node not in graph:
+            return set()
+        seen.add(node)
+        fn = self.project.function(ctx)
+        out = set()
+        for caller in graph.predecessors(node):
+            edge = graph.edges[caller, node]
+            if edge.get("kind") != "call":
+                continue
+            caller_ctx = Ctx(*caller)
+            for site in edge["sites"]:
+                for param in params:
+                    arg = _argument(site.call, fn, param.origin[1])
+                    found = self._taint(arg, caller_ctx, site.stmt_line, 0) if arg is not None else ()
+                    out |= {f.tagged(*param.tags) for f in found if not f.is_param}
+                    upstream = {f.tagged(*param.tags) for f in found if f.is_param}
+                    if upstream:
+                        out |= self._from_callers(caller_ctx, upstream, depth + 1, seen)
+        return out
+
+    def source(self, flow: Flow):
+        """The ModelCall a flow starts at."""
+        return self.calls.get(flow.origin)
+
+    def returns_model_output(self, func: Func) -> frozenset:
+        """Flows a project function returns (its own model calls' output and its callees')."""
+        return frozenset(f for f in self._summary(func) if not f.is_param)
+
+    def facts(self, ctx: Ctx) -> _FnFacts:
+        key = (ctx.path, ctx.function)
+        if key not in self._facts:
+            self._facts[key] = self._build_facts(ctx)
+        return self._facts[key]
+
+    def is_validated(self, name: str, ctx: Ctx) -> bool:
+        facts = self.facts(ctx)
+        return name in facts.validated or name in facts.checked
+
+    def in_validator(self, call: E.Call, ctx: Ctx) -> bool:
+        return (call.line, call.col) in self.facts(ctx).in_validator
+
+    # sources
+    def _source_tags(self, key):
+        if key not in self._sources:
+            self._sources[key] = _classify_source(self.project, self.calls[key])
+        return self._sources[key]
+
+    # the walk
+    def _taint(self, expr, ctx, line, depth) -> frozenset:
+        if expr is None or depth > MAX_DEPTH or isinstance(expr, (E.Const, E.Compare, E.Lambda, E.Slice)):
+            return frozenset()
+        key = (expr, ctx, line)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = frozenset()  # cycle guard
+        result = frozenset(self._taint_uncached(expr, ctx, line, depth + 1))
+        self._memo[key] = result
+        return result
+
+    def _union(self, exprs, ctx, line, depth) -> set:
+        out = set()
+        for expr in exprs:
+            out |= self._taint(expr, ctx, line, depth)
+        return out
+
+    def _taint_uncached(self, expr, ctx, line, depth):
+        if isinstance(expr, E.Name):
+            return self._name(expr.id, ctx, line, depth)
+        if isinstance(expr, E.Attr):
+            return self._attr(expr, ctx, line, depth)
+        if isinstance(expr, E.Subscript):
+            return self._field(self._taint(expr.value, ctx, line, depth), _const_key(expr.index), subscript=True)
+        if isinstance(expr, E.Call):
+            return self._call(expr, ctx, line, depth)
+        if isinstance(expr, E.FStr):
+            return self._union((p for p in expr.parts if not isinstance(p, str)), ctx, line, depth)
+        if isinstance(expr, E.BinOp):
+            return self._union((expr.left, expr.right), ctx, line, depth) if expr.op in ("+", "%") else set()
+        if isinstance(expr, E.Seq):
+            return self._union(expr.elts, ctx, line, depth)
+        if isinstance(expr, E.DictExpr):
+            return self._union((v for _, v in expr.items), ctx, line, depth)
+        if isinstance(expr, E.Comp):
+            return self._union(expr.iters + (expr.elt,), ctx, line, depth)
+        if isinstance(expr, E.Await):
+            return self._taint(expr.value, ctx, line, depth)
+        if isinstance(expr, E.IfExp):
+            body = set() if self._is_check(expr.test, expr.body, ctx, line, depth) else self._taint(expr.body, ctx, line, depth)
+            return body | self._taint(expr.orelse, ctx, line, depth)
+        if isinstance(expr, E.Unknown) and expr.kind in ("BooleanOperation", "unpack", "for", "Starred", "with"):
+            return self._union(expr.children, ctx, line, depth)
+        return set()
+
+    def _name(self, name, ctx, line, depth, dotted=False):
+        facts = self.facts(ctx)
+        if name in facts.validated or name in facts.checked:
+            return set()
+        bindings = facts.bindings.get(name)
+        if bindings:
+            reaching = _reaching(bindings, line)
+            if reaching:
+                return self._union_at(reaching, ctx, depth)
+        if dotted:
+            return None
+        fn = self.project.function(ctx)
+        if fn is None:
+            return set()
+        if fn.qualname != MODULE_SCOPE and name in fn.params:
+            return {Flow(("param", name))}
+        if fn.qualname == MODULE_SCOPE or name in fn.imports:
+            return set()
+        outer = fn.parent or MODULE_SCOPE
+        return self._name(name, Ctx(ctx.path, outer), None, depth)
+
+    def _union_at(self, bindings, ctx, depth) -> set:
+        out = set()
+        for bline, _, value in bindings:
+            out |= self._taint(value, ctx, bline, depth)
+        return out
+
+    def _attr(self, expr, ctx, line, depth):
+        dotted = E.dotted(expr)
+        if dotted is not None:
+            found = self._name(dotted, ctx, line, depth, dotted=True)
+            if found is not None:
+                return found
+            if dotted.count(".") == 1 and dotted.startswith("self."):
+                found = self._self_attr(ctx, expr.attr, depth)
+                if found is not None:
+                    return found
+        return self._field(self._taint(expr.base, ctx, line, depth), expr.attr, subscript=False)
+
+    def _self_attr(self, ctx, attr, depth):
+        fn = self.project.function(ctx)
+        if fn is None or not fn.cls:
+            return None
+        key = (ctx.path, fn.cls, attr)
+        if key not in self._attrs:
+            self._attrs[key] = None  # recursion guard
+            self._attrs[key] = self._class_attr(ctx, fn.cls, attr, depth)
+        return self._attrs[key]
+
+    def _class_attr(self, ctx, cls, attr, depth):
+        idx = self.project.indexes[ctx.path]
+        out, seen = set(), False
+        for method in idx.functions.values():
+            if method.cls != cls:
+                continue
+            mctx = Ctx(ctx.path, method.qualname)
+            for bline, op, value in self.facts(mctx).bindings.get(f"self.{attr}", ()):
+                seen = True
+                out |= self._taint(value, mctx, bline, depth)
+        return out if seen else None
+
+    def _field(self, flows, key, subscript):
+        if not flows or key is None:
+            return set(flows)
+        if key in METADATA or key in VALIDATED_FIELDS or (subscript and key in REQUEST_KEYS):
+            return set()
+        out = set()
+        for flow in flows:
+            if key in TOOL_FIELDS and not (subscript and key == "input"):
+                flow = flow.tagged(TOOL)
+            if subscript and key in CONTENT_KEYS:  # a key of the parsed body; `.text` of an HTTP response is the body
+                flow = flow.without(ENVELOPE)
+            out.add(flow)
+        return out
+
+    def _call(self, call, ctx, line, depth):
+        key = (ctx.path, call.line, call.col)
+        if key in self.calls:
+            tags = self._source_tags(key)
+            return set() if tags is None else {Flow(key, tags)}
+        func = call.func
+        if isinstance(func, E.Attr) and func.attr in VALIDATOR_METHODS:
+            return set()
+        if isinstance(func, E.Attr):
+            base = self._taint(func.base, ctx, line, depth)
+            if base:
+                if func.attr in SCALAR_METHODS:
+                    return set()
+                if func.attr == "get" and call.args:
+                    return self._field(base, _const_key(call.args[0]), subscript=True)
+                return set(base)
+            if func.attr in TEMPLATE_METHODS and _is_text(func.base):
+                return self._union(list(call.args) + [v for _, v in call.kwargs], ctx, line, depth)
+        return self._call_result(call, self.callee(call, ctx), ctx, line, depth)
+
+    def callee(self, call: E.Call, ctx: Ctx):
+        """What `call` calls: Project.resolve's answer, or `Ext("eval")` for a builtin nothing shadows."""
+        callee = self.project.resolve(call.func, ctx, call.line)
+        if callee is None and isinstance(call.func, E.Name) and self._is_builtin(call.func.id, ctx):
+            callee = Ext(call.func.id)
+        return callee
+
+    def callee_name(self, call: E.Call, ctx: Ctx) -> str | None:
+        """The qualified name of an external or builtin callee (`json.loads`, `eval`), else None."""
+        callee = self.callee(call, ctx)
+        return callee.name if isinstance(callee, Ext) else None
+
+    def _is_builtin(self, name, ctx):
+        fn = self.project.function(ctx)
+        while fn is not None:
+            if name in fn.params or name in fn.imports or name in self.facts(Ctx(ctx.path, fn.qualname)).bindings:
+                return False
+            fn = self.project.function(Ctx(ctx.path, fn.parent)) if fn.parent else None
+        idx = self.project.indexes.get(ctx.path)
+        if idx is None or name in idx.functions or name in idx.classes or name in idx.imports or "*" in idx.imports:
+            return False
+        return name not in self.facts(Ctx(ctx.path, MODULE_SCOPE)).bindings
+
+    def _call_result(self, call, callee, ctx, line, depth):
+        if isinstance(callee, Ext):
+            name = callee.name
+            if name in PASS_THROUGH:
+                return {f.tagged(PASS_THROUGH[name]) for f in self._taint(call.arg(0), ctx, line, depth)}
+            root, _, last = name.rpartition(".")
+            if root in ("re", "regex") and last in REGEX_FUNCTIONS:
+                text = call.arg(2 if last == "sub" else 1, "string")
+                return {f.tagged(REGEX) for f in self._taint(text, ctx, line, depth)}
+            if name in BUILTIN_PASS:
+                return self._union(call.args, ctx, line, depth)
+            return set()
+        if isinstance(callee, Obj):
+            return self._object_call(call, callee, ctx, line, depth)
+        if isinstance(callee, Func):
+            return self._apply(call, callee, ctx, line, depth)
+        if isinstance(callee, Klass):
+            if _is_pydantic(self.project, callee):
+                return set()
+            return self._union(list(call.args) + [v for _, v in call.kwargs], ctx, line, depth)
+        return set()
+
+    def _object_call(self, call, obj, ctx, line, depth):
+        """A method of an external object: compiled regexes and LangChain output parsers pass text on."""
+        method = obj.path.rsplit(".", 1)[-1].removesuffix("()")
+        cls = obj.cls.rsplit(".", 1)[-1]
+        if obj.cls in ("re.compile", "regex.compile") and method in REGEX_FUNCTIONS:
+            return {f.tagged(REGEX) for f in self._taint(call.arg(1 if method == "sub" else 0, "string"), ctx, line, depth)}
+        if method in ("parse", "invoke", "parse_result") and obj.cls.startswith("langchain"):
+            if cls.endswith(STRUCTURED_PARSERS):
+                return set()
+            if cls.endswith(JSON_PARSERS) or cls.endswith("StrOutputParser"):
+                return {f.tagged(PARSED if "Json" in cls else None) for f in self._taint(call.arg(0), ctx, line, depth)}
+        return set()
+
+    def _apply(self, call, func: Func, ctx, line, depth):
+        summary = self._summary(func, depth)
+        if not summary:
+            return set()
+        fn = self.project.function(func)
+        out = set()
+        for flow in summary:
+            if not flow.is_param:
+                out.add(flow)
+                continue
+            arg = _argument(call, fn, flow.origin[1])
+            out |= {f.tagged(*flow.tags) for f in self._taint(arg, ctx, line, depth)}
+        return out
+
+    def _summary(self, func: Func, depth: int = 0) -> frozenset:
+        key = (func.path, func.qualname)
+        if key in self._summaries:
+            return self._summaries[key]
+        self._summaries[key] = frozenset()  # recursion: assume nothing
+        fn = self.project.function(func)
+        out = set()
+        if fn is not None:
+            ctx = Ctx(func.path, fn.qualname)
+            for value in fn.returns:
+                out |= self._taint(value, ctx, None, depth)
+        self._summaries[key] = frozenset(out)
+        return self._summaries[key]
+
+    # checks and validators
+    def _is_check(self, test, value, ctx, line, depth) -> bool:
+        """`test` checks `value` against an allow-list (`x in ALLOWED`, `re.fullmatch(p, x)`, `x.isdigit()`)."""
+        target = E.dotted(_strip_normalisers(value))
+        return target is not None and target in _checked_names(test)
+
+    def _build_facts(self, ctx) -> _FnFacts:
+        fn = self.project.function(ctx)
+        facts = _FnFacts({}, set(), set(), set())
+        if fn is None:
+            return facts
+        for assign in sorted(fn.assigns, key=lambda a: a.line):
+            target = assign.target
+            op = assign.op
+            if not target and isinstance(assign.target_expr, E.Subscript):
+                target, op = E.dotted(assign.target_expr.value) or "", "item"
+            if target:
+                facts.bindings.setdefault(target, []).append((assign.line, op, assign.value))
+        for test in fn.tests:
+            facts.checked |= _checked_names(test)
+        for site in fn.calls:
+            validated = self._validated_arg(site.call, ctx)
+            if validated is None:
+                continue
+            name = E.dotted(validated)
+            if name:
+                facts.validated.add(name)
+            for inner in E.walk(validated):
+                if isinstance(inner, E.Call):
+                    facts.in_validator.add((inner.line, inner.col))
+        # `for item in data["items"]: Item(**item)` and `[Item(**d) for d in data]` validate `data` too
+        for name in list(facts.validated):
+            for bline, op, value in facts.bindings.get(name, ()):
+                if op == "for":
+                    facts.validated.update(filter(None, (_root_name(e) for e in value.children)))
+        for expr in _function_exprs(fn):
+            for node in E.walk(expr):
+                if isinstance(node, E.Comp) and any(
+                    isinstance(inner, E.Call) and self._validated_arg(inner, ctx) is not None for inner in E.walk(node.elt)
+                ):
+                    facts.validated.update(filter(None, (_root_name(e) for e in node.iters)))
+        return facts
+
+    def _validated_arg(self, call: E.Call, ctx):
+        """The argument a validator call checks, or None when `call` is not a validator."""
+        func = call.func
+        if isinstance(func, E.Attr) and func.attr in VALIDATOR_METHODS:
+            return call.arg(1 if func.attr == "parse_obj_as" else 0, "obj", "json_data", "data", "b")
+        if isinstance(func, E.Attr) and func.attr in ("validate", "iter_errors", "is_valid"):
+            value = self.project.resolve(func.base, ctx, call.line)
+            if isinstance(value, (Obj, Ext)) and getattr(value, "cls", getattr(value, "name", "")).startswith(("jsonschema", "fastjsonschema")):
+                return call.arg(0, "instance")
+            return None
+        if isinstance(func, (E.Name, E.Attr)) and (E.dotted(func) or "").rsplit(".", 1)[-1] in ("validate", "parse_obj_as"):
+            value = self.project.resolve(func, ctx, call.line)
+            if isinstance(value, Ext) and value.name in ("jsonschema.validate", "pydantic.parse_obj_as"):
+                return call.arg(1 if value.name.endswith("parse_obj_as") else 0, "instance", "obj")
+            return None
+        if isinstance(func, (E.Name, E.Attr)) and (call.kwargs or call.args):
+            value = self.project.resolve(func, ctx, call.line)
+            if isinstance(value, Klass) and _is_pydantic(self.project, value):
+                stars = [v for k, v in call.kwargs if k is None]
+                return stars[0] if stars else (call.args[0] if call.args else None)
+        return None
+
+
+def _classify_source(project, mc):
+    """Tags for the output of a model call, or None when the SDK already validates it against a schema."""
+    call = mc.call
+    if mc.api.endswith(".parse") or call.has_kwarg("text_format"):
+        return None
+    client = mc.client
+    if client is not None:
+        for wrapper, _ in client.chain:
+            if isinstance(wrapper.func, E.Attr) and wrapper.func.attr == "with_structured_output":
+                return None
+        for part in client.parts:
+            name = getattr(part, "cls", "") or ""
+            if name.endswith(STRUCTURED_PARSERS):
+                return None
+            if name.endswith(JSON_PARSERS):
+                return frozenset({JSON_MODE, PARSED})
+    tags = set()
+    if any(key is None for key, _ in call.kwargs):
+        tags.add(JSON_MODE)  # `**options` may carry a response_format: do not judge the parse
+    if mc.family.is_http or mc.api.startswith("bedrock.invoke_model"):
+        tags.add(ENVELOPE)
+    fmt = call.kwarg("response_format")
+    if fmt is not None:
+        kind = fmt.get("type") if isinstance(fmt, E.DictExpr) else None
+        if isinstance(kind, E.Const) and kind.value == "json_object":
+            tags.add(JSON_MODE)
+        elif isinstance(kind, E.Const) and kind.value == "text":
+            pass
+        else:
+            return None  # json_schema, a pydantic class, or something we cannot read: treat as schema-constrained
+    text = call.kwarg("text")
+    if isinstance(text, E.DictExpr) and text.get("format") is not None:
+        return None
+    fmt = call.kwarg("format")
+    if fmt is not None and mc.family.key == "ollama":
+        if not (isinstance(fmt, E.Const) and fmt.value == "json"):
+            return None  # a JSON schema
+        tags.add(JSON_MODE)
+    for key in ("generation_config", "config"):
+        settings = call.kwarg(key)
+        if settings is None and client is not None and isinstance(client.ctor, E.Call):
+            settings = client.ctor.kwarg(key)
+        schema = _setting(settings, "response_schema", "response_json_schema")
+        if schema is not None:
+            return None
+        mime = _setting(settings, "response_mime_type")
+        if isinstance(mime, E.Const) and mime.value == "application/json":
+            tags.add(JSON_MODE)
+    return frozenset(tags)
+
+
+def _setting(settings, *names):
+    if isinstance(settings, E.DictExpr):
+        for name in names:
+            if settings.get(name) is not None:
+                return settings.get(name)
+    if isinstance(settings, E.Call):
+        return settings.kwarg(*names)
+    return None
+
+
+def _reaching(bindings, line):
+    """The bindings that may reach a use before `line` (None: the end of the function): the last plain binding
+    and the updates (`+=`, `append`, item assignment) after it."""
+    before = [b for b in bindings if line is None or b[0] < line]
+    out = []
+    for binding in reversed(before):
+        out.append(binding)
+        if binding[1] in ("=", "with", "for"):
+            break
+    return out
+
+
+def _const_key(expr):
+    if isinstance(expr, E.Const) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def _is_text(expr) -> bool:
+    return isinstance(expr, (E.Const, E.FStr)) or isinstance(expr, E.Name)
+
+
+def _strip_normalisers(expr):
+    while isinstance(expr, E.Call) and isinstance(expr.func, E.Attr) and expr.func.attr in NORMALISERS:
+        expr = expr.func.base
+    return expr
+
+
+def _checked_names(test) -> set:
+    """Dotted names an if/assert/while condition checks against an allow-list or with a check function."""
+    names = set()
+    for node in E.walk(test):
+        if isinstance(node, E.Compare):
+            if not any(op in ("In", "NotIn", "Equal", "NotEqual") for op in node.ops):
+                continue
+            if all(isinstance(c, E.Const) and c.value in ("", None) for c in node.comparators):
+                continue
+            name = E.dotted(_strip_normalisers(node.left))
+            if name:
+                names.add(name)
+        elif isinstance(node, E.Call):
+            func = node.func
+            last = func.attr if isinstance(func, E.Attr) else (func.id if isinstance(func, E.Name) else "")
+            if isinstance(func, E.Attr) and last.startswith("is") and E.dotted(_strip_normalisers(func.base)):
+                names.add(E.dotted(_strip_normalisers(func.base)))
+            elif last in ("match", "fullmatch") or any(w in last.lower() for w in CHECK_WORDS):
+                for arg in node.args:
+                    name = E.dotted(_strip_normalisers(arg))
+                    if name:
+                        names.add(name)
+    return names
+
+
+def _root_name(expr) -> str | None:
+    """`data` for `data["items"]`, `data.get("items")`, `data.items()`."""
+    while isinstance(expr, (E.Subscript, E.Attr, E.Call)):
+        expr = expr.value if isinstance(expr, E.Subscript) else (expr.base if isinstance(expr, E.Attr) else expr.func)
+    return expr.id if isinstance(expr, E.Name) else None
+
+
+def _function_exprs(fn):
+    for site in fn.calls:
+        yield site.call
+    for assign in fn.assigns:
+        yield assign.value
+    yield from (value for value in fn.returns if value is not None)
+
+
+def _argument(call: E.Call, fn, name: str):
+    """The argument `call` passes for parameter `name` of the project function `fn` (None when not visible)."""
+    if fn is None:
+        return None
+    arg = call.kwarg(name)
+    if arg is not None:
+        return arg
+    params = list(fn.params)
+    if fn.cls and params and params[0] in ("self", "cls") and not _is_static(fn):
+        params = params[1:]
+    if name not in params or call.has_star:
+        return None
+    position = params.index(name)
+    return call.args[position] if position < len(call.args) else None
+
+
+def _is_static(fn) -> bool:
+    return any(E.dotted(d) == "staticmethod" for d in fn.decorators)
+
+
+def _is_pydantic(project, klass: Klass, depth: int = 0) -> bool:
+    """A project class that derives from pydantic's BaseModel (or SQLModel, or a pydantic dataclass)."""
+    if depth > 8:
+        return False
+    idx = project.indexes.get(klass.path)
+    cls = idx.classes.get(klass.qualname) if idx else None
+    if cls is None:
+        return False
+    ctx = Ctx(klass.path, MODULE_SCOPE)
+    for deco in cls.decorators:
+        value = project.resolve(deco.func if isinstance(deco, E.Call) else deco, ctx)
+        if isinstance(value, Ext) and value.name.startswith("pydantic."):
+            return True
+    for base in cls.bases:
+        value = project.resolve(base, ctx)
+        if isinstance(value, Ext) and (value.name.startswith(("pydantic.", "sqlmodel.", "pydantic_settings.")) or value.name.endswith("BaseModel")):
+            return True
+        if isinstance(value, Klass) and _is_pydantic(project, value, depth + 1):
+            return True
+    return False
+
+
+def model_output(analysis, expr, ctx: Ctx, line: int | None = None):
+    """The ModelCall whose output reaches `expr`, or None (the first, by source position, when several do)."""
+    flow = analysis.output_flow
+    found = sorted(flow.flows(expr, ctx, line), key=lambda f: f.origin)
+    return flow.source(found[0]) if found else None
+
+
+_SAFE_TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\|\s*safe\b")
+
+
+def safe_template_names(template: str) -> set:
+    """Variables a Jinja template renders with `|safe` (escaping turned off)."""
+    return {m.group(1).split(".")[0] for m in _SAFE_TEMPLATE.finditer(template)}
