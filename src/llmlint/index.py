@@ -7,6 +7,7 @@ be built in worker processes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -546,11 +547,38 @@ def _all_exprs(fn: FunctionIndex):
             yield from walk(value)
 
 
+_CHILD_FIELDS: dict = {}
+
+
+def _child_fields(cls) -> tuple:
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        _CHILD_FIELDS[cls] = names
+    return names
+
+
+def walk_tree(visitor: cst.CSTVisitor, node: cst.CSTNode) -> None:
+    """Visit `node` and its descendants with `visitor`'s visit_*/leave_* methods, as `node.visit(visitor)` does,
+    but read-only: libcst's own traversal rebuilds every node it passes, which costs more than the parse."""
+    if visitor.on_visit(node):
+        for name in _child_fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                walk_tree(visitor, value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        walk_tree(visitor, item)
+    visitor.on_leave(node)
+
+
 def build_index(module: cst.Module, path: str, module_name: str, is_package: bool, line_count: int) -> ModuleIndex:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     index = ModuleIndex(path, module_name, is_package, line_count)
     indexer = _Indexer(index, wrapper.resolve(PositionProvider), wrapper.module)
-    wrapper.module.visit(indexer)
+    walk_tree(indexer, wrapper.module)
     for fn in index.functions.values():
+        fn.calls.sort(key=lambda site: (site.call.line, site.call.col, -site.call.end_line, -site.call.end_col))
         _link_call_context(fn)
     return index
