@@ -340,3 +340,29 @@ def test_related_without_region_text_is_kept_in_order():
     related = (Related(Location("a.py", 9), "caller"), Related(Location("b.py", 2), "helper"))
     (result,) = the_results(Report(findings=[finding(rule, Location("a.py", 1), "m", "f", related=related)]))
     assert [(r["id"], r["message"]["text"]) for r in result["relatedLocations"]] == [(1, "caller"), (2, "helper")]
+
+
+# --- the demo app, end to end ---------------------------------------------------------------------------------
+
+
+def test_demo_app_sarif_passes_schema_and_github_validation(sarif_multitool, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from llmlint.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    out = tmp_path / "demo.sarif"
+    result = CliRunner().invoke(main, ["check", "fixtures/demo-app", "--format", "sarif", "-o", str(out), "--no-cache"])
+    assert result.exit_code == 1, result.output
+    log = json.loads(out.read_text(encoding="utf-8"))
+    results = log["runs"][0]["results"]
+    assert results and all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("fixtures/demo-app/") for r in results)
+    schema = json.loads(sarif_multitool.schema.read_text(encoding="utf-8-sig"))
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [e.message for e in validator.iter_errors(log)] == []
+    report = tmp_path / "validation.sarif"
+    run = sarif_multitool.run("validate", "--rule-kind", "Sarif;Gh", "--output", str(report), str(out))
+    assert run.returncode == 0, run.stdout + run.stderr
+    problems = json.loads(report.read_text(encoding="utf-8-sig"))["runs"][0]["results"]
+    assert [p["ruleId"] for p in problems if p.get("level", "warning") == "error"] == [], run.stdout
