@@ -82,6 +82,7 @@ class Assign:
     op: str = "="  # "=", "+=", "for", "with", "append"
     target_expr: object = None
     span: Span | None = None  # the target's span (None for `append`/`extend`/`insert`)
+    arms: tuple = ()  # ((line of an enclosing `if`, 0 in its body / 1 in its else), ...), outermost first
 
 
 @dataclass
@@ -183,6 +184,7 @@ class _Indexer(cst.CSTVisitor):
         self.positions = positions
         self.module = module
         self.if_stack: list = []  # (line, test Expr) of the enclosing `if` statements
+        self.arm_stack: list = []  # (line, last line of the body) of the enclosing `if` statements
         self.exprs = ExprBuilder(positions)
         module_fn = FunctionIndex(MODULE_SCOPE, MODULE_SCOPE, None, False, Span(1, 1, index.line_count + 1, 1))
         index.functions[MODULE_SCOPE] = module_fn
@@ -382,9 +384,16 @@ class _Indexer(cst.CSTVisitor):
         test = self.exprs.build(node.test)
         self.fn.tests.append(test)
         self.if_stack.append((self.positions[node].start.line, test))
+        self.arm_stack.append((self.positions[node].start.line, self.positions[node.body].end.line))
 
     def leave_If(self, original_node) -> None:
         self.if_stack.pop()
+        self.arm_stack.pop()
+
+    def arms(self, line: int) -> tuple:
+        """Which arm of each enclosing `if` (of this function) `line` is in: two assignments that differ in one
+        arm of the same `if` never both run."""
+        return tuple((start, 0 if line <= body_end else 1) for start, body_end in self.arm_stack if start >= self.fn.span.line)
 
     def visit_Assert(self, node: cst.Assert) -> None:
         self.fn.tests.append(self.exprs.build(node.test))
@@ -432,7 +441,8 @@ class _Indexer(cst.CSTVisitor):
                 self._assign_target(element.value, Unknown("unpack", (value,)), op)
             return
         target_expr = self.exprs.build(target)
-        record = Assign(dotted(target_expr) or "", value, self.positions[target].start.line, op, target_expr, self.span(target))
+        line = self.positions[target].start.line
+        record = Assign(dotted(target_expr) or "", value, line, op, target_expr, self.span(target), self.arms(line))
         if self.in_class_body():
             self.frames[-1][1].attrs.append(record)
         else:
@@ -453,7 +463,7 @@ class _Indexer(cst.CSTVisitor):
         self.fn.calls[-1].in_lambda = self.lambda_depth > 0
         method = call.func.attr if hasattr(call.func, "attr") else None
         if method in ("append", "extend", "insert") and dotted(call.func.base) and call.args:
-            self.fn.assigns.append(Assign(dotted(call.func.base), call.args[-1], call.line, method))
+            self.fn.assigns.append(Assign(dotted(call.func.base), call.args[-1], call.line, method, arms=self.arms(call.line)))
 
     def visit_Name(self, node: cst.Name) -> None:
         self.fn.names_used.add(node.value)
