@@ -176,3 +176,30 @@ def title(text):
     call = analysis.model_calls[0]
     requests = sorted((tuple(p.text for p in r.parts) for r in requests_of(analysis, call)))
     assert requests == [("Translate into French.", "{text}"), ("Write a title.", "Text:\n{text}")]
+
+
+def test_additions_in_different_arms_of_an_if_are_alternatives(tmp_path):
+    analysis = analyse(tmp_path, {"app.py": OPENAI + '''
+BASE = "You answer billing questions."
+ENTERPRISE = "Enterprise accounts have a named manager."
+STANDARD = "Standard accounts use the help centre."
+
+
+def answer(plan: str, question: str, formal: bool):
+    prompt = BASE
+    if plan == "enterprise":
+        prompt += ENTERPRISE
+    else:
+        prompt += STANDARD
+    if formal:
+        prompt += " Be formal."
+    messages = [{"role": "system", "content": prompt}]
+    if plan == "trial":
+        messages.append({"role": "system", "content": "Mention the trial."})
+    elif plan == "free":
+        messages.append({"role": "system", "content": "Mention the paid plans and their prices."})
+    messages.append({"role": "user", "content": question})
+    return client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+'''})
+    texts = [p.text for p in parts_at(analysis, "app.py", "answer")]
+    assert texts == ["You answer billing questions.Standard accounts use the help centre. Be formal.", "Mention the trial.", "{question}"]

@@ -322,11 +322,14 @@ class PromptAssembly:
                 structured = self._is_list(value, binding.ctx, at) or isinstance(value, E.DictExpr) or self._template_call(value, binding.ctx)
                 if structured or (isinstance(value, E.Call) and not binding.extra):
                     out = self.parts(value, binding.ctx, at, env, depth, role)
+                    added = {}
                     for extra in binding.extra:
                         if extra.op in ("append", "insert"):
-                            out = out + self._message(extra.value, binding.ctx, extra.line, env, depth, role)
+                            added[extra.line] = self._message(extra.value, binding.ctx, extra.line, env, depth, role)
                         elif extra.op in ("extend", "+="):
-                            out = out + self.parts(extra.value, binding.ctx, extra.line, env, depth, role)
+                            added[extra.line] = self.parts(extra.value, binding.ctx, extra.line, env, depth, role)
+                    for extra in _one_path(binding.extra, lambda a: sum(p.known_chars for p in added.get(a.line, ()))):
+                        out = out + added.get(extra.line, [])
                     return [_defined(p, binding) for p in out]
             if binding.kind == "param":
                 forked = self._fork(binding, env, depth, lambda e, c, ln, en, d: self.parts(e, c, ln, en, d, role))
@@ -499,7 +502,9 @@ class PromptAssembly:
         assign = binding.assign
         found = self.texts(assign.value, binding.ctx, assign.line - 1, env, depth)
         if binding.extra:
-            extra = [self.text(a.value, binding.ctx, a.line - 1, env, depth) for a in binding.extra if a.op == "+="]
+            added = {a.line: self.text(a.value, binding.ctx, a.line - 1, env, depth) for a in binding.extra if a.op == "+="}
+            path = _one_path([a for a in binding.extra if a.op == "+="], lambda a: added[a.line].known_chars)
+            extra = [added[a.line] for a in path]
             found = [concat([found[0]] + [t if t.is_known else PromptText((Hole("..."),)) for t in extra])]
         return [_defined(t, binding) for t in found]
 
@@ -579,7 +584,7 @@ class PromptAssembly:
             binding = self._lookup(expr, ctx, line)
             if binding.kind == "assign" and binding.assign.op == "=" and isinstance(binding.assign.value, E.Seq):
                 items = [(e, binding.ctx, binding.assign.line - 1) for e in binding.assign.value.elts]
-                for extra in binding.extra:
+                for extra in _one_path(binding.extra, lambda a: 0):
                     if extra.op in ("append", "insert"):
                         items.append((extra.value, binding.ctx, extra.line))
                     elif extra.op in ("extend", "+=") and isinstance(extra.value, E.Seq):
@@ -1031,7 +1036,25 @@ def _assigns_for(assigns, name: str, at_line):
             base, extra = assign, []
         elif base is not None and assign.op in ("+=", "append", "extend", "insert"):
             extra.append(assign)
-    return base, extra
+    return base, [a for a in extra if not _exclusive(a, base)]
+
+
+def _exclusive(a, b) -> bool:
+    """Assignments in different arms of the same `if` (never both run)."""
+    arms = dict(getattr(a, "arms", ()))
+    return any(line in arms and arms[line] != arm for line, arm in getattr(b, "arms", ()))
+
+
+def _one_path(extras, size) -> list:
+    """The additions (`+=`, appends) one run can make: of those in different arms of one `if`, the smallest."""
+    chosen: list = []
+    for extra in extras:
+        clash = [c for c in chosen if _exclusive(c, extra)]
+        if not clash:
+            chosen.append(extra)
+        elif size(extra) < sum(size(c) for c in clash):
+            chosen = [c for c in chosen if c not in clash] + [extra]
+    return sorted(chosen, key=lambda a: a.line)
 
 
 def _defined(text: PromptText, binding: _Binding) -> PromptText:
