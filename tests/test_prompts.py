@@ -203,3 +203,8 @@ def answer(plan: str, question: str, formal: bool):
 '''})
     texts = [p.text for p in parts_at(analysis, "app.py", "answer")]
     assert texts == ["You answer billing questions.Standard accounts use the help centre. Be formal.", "Mention the trial.", "{question}"]
+
+
+def test_quoted_example_requests_are_not_jobs():
+    text = 'Examples of tasks you can handle:\n- "Calculate the compound interest"\n- "Summarize this PDF"\n- "Translate it"'
+    assert task_instructions(text) == []

@@ -313,7 +313,7 @@ class PromptAssembly:
             return self._message(expr, ctx, line, env, depth, role)
         if isinstance(expr, E.Await):
             return self.parts(expr.value, ctx, line, env, depth, role)
-        if isinstance(expr, E.BinOp) and expr.op == "+" and self._is_list(expr.left, ctx, line):
+        if isinstance(expr, E.BinOp) and expr.op == "+" and (self._is_list(expr.left, ctx, line) or self._is_list(expr.right, ctx, line)):
             return self.parts(expr.left, ctx, line, env, depth, role) + self.parts(expr.right, ctx, line, env, depth, role)
         if isinstance(expr, (E.Name, E.Attr, E.Subscript)):
             binding = self._lookup(expr, ctx, line)
@@ -1310,7 +1310,10 @@ def _introduced_bullets(text: str) -> list[str]:
 
 
 def _job_of(item: str) -> str | None:
-    words = re.findall(r"[A-Za-z][A-Za-z'-]*", item.replace("**", ""))
+    item = item.replace("**", "").replace("__", "").lstrip()
+    if item[:1] in "\"'\u201c\u2018`>":
+        return None  # a quoted example of a request ("Summarize this email"), not an instruction
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", item)
     if words and words[0].lower() in _CONDITIONS and "," in item:
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", item.split(",", 1)[1])
     while words and words[0].lower() in _LEADS:
