@@ -20,7 +20,7 @@ import os
 import re
 import string
 import textwrap
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE, Span
