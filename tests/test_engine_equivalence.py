@@ -1,0 +1,54 @@
+"""Speed features never change results: the pre-filter, the cache and the process pool give the same findings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from llmlint import indexing
+from llmlint.api import lint_paths
+from llmlint.config import Config
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def findings_of(report):
+    return sorted((f.rule_id, f.location.path, f.location.line, f.location.column, f.message) for f in report.findings)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Every fixture, copied so that a cache can be written next to it."""
+    root = tmp_path_factory.mktemp("corpus") / "fixtures"
+    shutil.copytree(FIXTURES, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def baseline(corpus):
+    return findings_of(lint_paths([str(corpus)], Config(root=str(corpus)), jobs=1, use_cache=False, prefilter=False))
+
+
+def test_baseline_is_not_empty(baseline):
+    assert len(baseline) > 50
+
+
+def test_prefilter_changes_nothing(corpus, baseline):
+    report = lint_paths([str(corpus)], Config(root=str(corpus)), jobs=1, use_cache=False, prefilter=True)
+    assert findings_of(report) == baseline
+
+
+def test_cache_changes_nothing(corpus, baseline):
+    cold = lint_paths([str(corpus)], Config(root=str(corpus)), jobs=1, use_cache=True)
+    assert (corpus / ".llmlint_cache").is_dir()
+    warm = lint_paths([str(corpus)], Config(root=str(corpus)), jobs=1, use_cache=True)
+    assert findings_of(cold) == baseline
+    assert findings_of(warm) == baseline
+
+
+def test_process_pool_changes_nothing(corpus, baseline, monkeypatch):
+    monkeypatch.setattr(indexing, "IN_PROCESS_LIMIT", 0)
+    report = lint_paths([str(corpus)], Config(root=str(corpus)), jobs=2, use_cache=False)
+    assert findings_of(report) == baseline
