@@ -1,0 +1,58 @@
+"""stateless-session: see rules/LLM004-stateless-session.md."""
+
+from __future__ import annotations
+
+from llmlint.conversation import judge
+from llmlint.entrypoints import CLI_LOOP, find_entry_points
+from llmlint.finding import Related
+from llmlint.rule import Rule
+
+STORE_FIX = ("keep the conversation in a store keyed by session or user id (or the framework's memory), send the recent turns "
+             "plus a running summary with each request, and cap the history by tokens")
+
+
+class StatelessSession(Rule):
+    needs = ("callgraph", "model_calls")
+
+    def check(self, analysis):
+        for entry in find_entry_points(analysis):
+            verdict = judge(analysis, entry)
+            if verdict is None:
+                continue
+            where = analysis.location(verdict.path, verdict.node)
+            at = f"line {where.line}" if verdict.path == entry.path else f"{where.path}:{where.line}"
+            if verdict.kind == "fresh":
+                message = (f"{entry.label} creates its conversation memory anew on every message ({verdict.detail} at {at}), "
+                           "so each turn starts from an empty history")
+                fix = _fresh_fix(verdict.detail)
+                related = [Related(where, "memory created per message here")]
+            else:
+                message = (f"{entry.label} sends the model only the current message ({verdict.detail} at {at}) and neither "
+                           "loads earlier turns nor stores this one: every reply forgets the conversation")
+                fix = _amnesia_fix(entry)
+                related = [Related(where, "model called without the conversation here")]
+            yield self.report(analysis.location(entry.path, entry.node), message, fix, related=related)
+
+
+def _amnesia_fix(entry) -> str:
+    if "Streamlit" in entry.label:
+        return ("Streamlit reruns the script on every message, so plain variables start over: keep the turns in "
+                "`st.session_state.messages`, send the recent ones with each request, and cap them by tokens")
+    if entry.history_param:
+        return (f"send the turns Gradio passes in `{entry.history_param}` (the recent ones, capped by tokens) together "
+                "with the new message")
+    if entry.kind == CLI_LOOP:
+        return ("keep a list of turns outside the loop, append each question and answer to it, and send the recent "
+                "turns (capped by tokens) with each request")
+    return STORE_FIX
+
+
+def _fresh_fix(detail: str) -> str:
+    if "threads.create" in detail:
+        return ("create the thread once per conversation, store its id with the user's session, and add each new "
+                "message to that thread")
+    if "start_chat" in detail or "chats.create" in detail:
+        return ("keep one chat session per conversation (or pass the stored turns as `history=`), keyed by the "
+                "session id, instead of starting a new one per message")
+    return ("create the memory once per conversation and keep it in a store keyed by the session id (for example "
+            "`RunnableWithMessageHistory` with a Redis or SQL message history), so each message sees the earlier turns")
