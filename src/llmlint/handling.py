@@ -5,14 +5,16 @@ An `except` stops a provider error when it catches everything, `Exception`/`Base
 timeout errors, any class of a provider SDK or HTTP/retry library (the base classes fully, narrow ones such as
 `RateLimitError` partially: the rules stay silent either way) or something it cannot resolve; and it does not
 just re-raise what it caught. A function is *exposed* when a chain of calls, none of them inside such a try,
-leads to it from an entry point: a function nothing in the project calls (a web route, a CLI command, module
-code). Functions that may be called in ways the call graph cannot see (methods of framework subclasses,
-dunders, closures, functions stored in tables, methods called on unresolved objects) are not entry points.
+leads to it from an entry point: a function nothing in the project calls (a web route, a CLI command, a bot
+handler, module code). Functions that may be called in ways the call graph cannot see are not entry points:
+methods (called on objects the linker cannot follow, or by a framework), closures, and functions stored in
+tables or passed to other code. A call of a method also runs the subclass methods overriding it.
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import fnmatch
 import os
 from collections import deque
@@ -32,11 +34,21 @@ BROAD_BUILTINS = {"Exception", "BaseException", "OSError", "IOError", "Environme
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Framework hooks that turn exceptions raised in any route into responses (FastAPI/Starlette, Flask, Sanic...).
 FRAMEWORK_HANDLER_HOOKS = {"exception_handler", "add_exception_handler", "errorhandler", "register_error_handler", "app_errorhandler"}
+# Calls that register a function as a web route, a bot handler or an app callback: the function is an entry point.
+REGISTRATIONS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add_api_websocket_route", "add_route",
+                 "add_websocket_route", "add_handler", "CommandHandler", "MessageHandler", "add_command", "Interface",
+                 "ChatInterface"}
 # Calls that run a function given to them and re-raise its exception in the caller.
 PROPAGATING_HANDOFFS = {"asyncio.to_thread", "anyio.to_thread.run_sync", "starlette.concurrency.run_in_threadpool",
                         "fastapi.concurrency.run_in_threadpool", "map", "filter", "sorted", "min", "max"}
 # Calls whose argument runs somewhere else: its error does not surface at this call.
 DETACHING_CALLS = {"create_task", "ensure_future", "add_task", "start_soon", "run_coroutine_threadsafe", "spawn"}
+
+
+def in_test_module(project, path: str) -> bool:
+    """Is `path` a test module (test_*.py, *_test.py, conftest.py, or under a tests/ folder of its project)?"""
+    root = project.project_root(path)
+    return is_test_module(os.path.relpath(path, root) if root else path)
 
 
 def is_test_module(path: str) -> bool:
@@ -55,9 +67,8 @@ class Handling:
         self._guarding_decorator: dict = {}
         self._guarded: dict = {}
         self._handled_roots = self._roots_with_framework_handlers()
-        self._unresolved_methods, self._names, self._attrs, self._imported_values = self._indirect_references()
+        self._names, self._attrs, self._imported_values = self._indirect_references()
         self._overrides = analysis.method_overrides  # a method's node -> the nodes of the methods overriding it
-        self._overriding = {node for nodes in self._overrides.values() for node in nodes}
         self.exposed = self._expose()  # node -> (entry node, next node towards the entry or None)
 
     # except clauses
@@ -172,10 +183,11 @@ class Handling:
         """A function the project never calls and nothing suggests is called from elsewhere."""
         path, qualname = node
         root = self.project.project_root(path)
-        if is_test_module(os.path.relpath(path, root) if root else path) or root in self._handled_roots:
+        if in_test_module(self.project, path) or root in self._handled_roots:
             return False
-        if any(caller != node for caller in self.graph.predecessors(node)):
-            return False
+        callers = [caller for caller in self.graph.predecessors(node) if caller != node]
+        if callers:
+            return all(self._is_registration(site) for caller in callers for site in self.graph.edges[caller, node]["sites"])
         if qualname == MODULE_SCOPE:
             return True
         fn = self.project.indexes[path].functions[qualname]
@@ -184,29 +196,18 @@ class Handling:
         if fn.name.startswith("__") and fn.name.endswith("__"):
             return False
         if fn.cls is not None:
-            cls = self.project.indexes[path].classes.get(fn.cls)
-            if cls is None or not cls.span.contains(fn.span.line, fn.span.col):
-                return False  # the class is defined twice (`try: class A(Base) ... except ImportError: class A`)
-            if node in self._overriding or fn.name in self._unresolved_methods.get(root, ()) or fn.name in self._attrs.get(root, ()):
-                return False  # called wherever the method it overrides is called, or maybe on an unseen object
-            return not self._has_outside_base(path, fn.cls)
+            return False  # a method nothing calls: called on an object the linker cannot follow, by a framework, or API
         idx = self.project.indexes[path]
         if fn.name in self._names.get(path, ()) or f"{idx.module}.{fn.name}" in self._imported_values:
             return False
         return fn.name not in self._attrs.get(root, ())
 
-    def _has_outside_base(self, path: str, cls_qualname: str, depth: int = 0) -> bool:
-        cls = self.project.indexes[path].classes.get(cls_qualname)
-        if cls is None or depth > 8:
-            return True
-        for base in cls.bases:
-            value = self.project.resolve(base, Ctx(path, MODULE_SCOPE))
-            if isinstance(value, Klass):
-                if self._has_outside_base(value.path, value.qualname, depth + 1):
-                    return True
-            elif not (isinstance(base, E.Name) and base.id == "object"):
-                return True  # an SDK/framework base, or a base we cannot see: its code may call our methods
-        return False
+    @staticmethod
+    def _is_registration(site) -> bool:
+        """`path("chat/", views.chat)`, `app.add_url_rule(..., view_func=chat)`: a framework will call it."""
+        func = site.call.func
+        name = func.attr if isinstance(func, E.Attr) else getattr(func, "id", "")
+        return name in REGISTRATIONS
 
     def _expose(self) -> dict:
         exposed, queue = {}, deque()
@@ -249,19 +250,13 @@ class Handling:
         return roots
 
     def _indirect_references(self):
-        """Method names called on objects the linker cannot resolve (per project), names used as values
-        (per module), attribute names used as values (per project), and the qualified names of imported
-        things used as values."""
-        methods, names, attrs = {}, {}, {}
+        """Names used as values (per module), attribute names used as values (per project), and the qualified
+        names of imported things used as values: functions that may be called from where the graph cannot see."""
+        names, attrs = {}, {}
         for idx, fn in self.project.functions():
-            root = self.project.project_root(idx.path)
             module_names = names.setdefault(idx.path, set())
-            root_attrs = attrs.setdefault(root, set())
-            ctx = Ctx(idx.path, fn.qualname)
+            root_attrs = attrs.setdefault(self.project.project_root(idx.path), set())
             for site in fn.calls:
-                func = site.call.func
-                if isinstance(func, E.Attr) and self.project.resolve(func, ctx, site.call.line) is None:
-                    methods.setdefault(root, set()).add(func.attr)
                 _value_names(site.call, module_names, root_attrs)
             for assign in fn.assigns:
                 _value_names(assign.value, module_names, root_attrs)
@@ -272,7 +267,7 @@ class Handling:
             used = names.get(idx.path, set())
             tables = [idx.imports] + [fn.imports for fn in idx.functions.values() if fn.imports]
             imported.update(q for table in tables for local, q in table.items() if local in used and isinstance(q, str))
-        return methods, names, attrs, imported
+        return names, attrs, imported
 
 
 def _value_names(expr, names: set, attrs: set) -> None:
@@ -293,14 +288,14 @@ def _value_names(expr, names: set, attrs: set) -> None:
         elif isinstance(node, E.Attr):
             attrs.add(node.attr)
             stack.append(node.base)
-        elif node is not None and hasattr(node, "__slots__"):
-            for slot in node.__slots__:
-                stack.extend(_exprs_in(getattr(node, slot)))
+        elif dataclasses.is_dataclass(node):
+            for field in dataclasses.fields(node):
+                stack.extend(_exprs_in(getattr(node, field.name)))
 
 
 def _exprs_in(value):
     if isinstance(value, tuple):
         for item in value:
             yield from _exprs_in(item)
-    elif hasattr(value, "__slots__") and not isinstance(value, E.Const):
+    elif dataclasses.is_dataclass(value) and not isinstance(value, E.Const):
         yield value

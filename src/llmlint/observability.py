@@ -48,6 +48,7 @@ CONFIGURING = {
     "disable", "captureWarnings", "add", "remove", "setFormatter", "Formatter", "StreamHandler", "FileHandler", "bind",
 }
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg", "success", "trace"}
+DISPLAY_CALLBACK = re.compile(r"(?i)streamlit|stdout|streaming|stream_?handler|asynciterator|iterator|queue|print|token_?handler")
 LOGGER_NAME = re.compile(r"(?i)^_*(?:\w+_)?(?:log|logger|logging)$")
 
 
@@ -96,11 +97,10 @@ class Observability:
                 return True
             if isinstance(value, Obj) and value.path == "instrument" and value.cls.endswith("Instrumentor"):
                 return True  # OpenAIInstrumentor().instrument()
-            if call.kwarg("callbacks") is not None and not isinstance(call.kwarg("callbacks"), E.Const):
-                return True  # LangChain callbacks=[...]
             config = call.kwarg("config")
-            if isinstance(config, E.DictExpr) and config.get("callbacks") is not None:
-                return True
+            callbacks = call.kwarg("callbacks") or (config.get("callbacks") if isinstance(config, E.DictExpr) else None)
+            if callbacks is not None and self._records(callbacks, ctx, call.line):
+                return True  # LangChain callbacks=[...] / config={"callbacks": [...]}
             if isinstance(call.func, E.Attr) and call.func.attr == "setdefault" and _env_switch(call.arg(0)):
                 return True
         for assign in fn.assigns:
@@ -111,6 +111,18 @@ class Observability:
             if isinstance(target, E.Attr) and target.attr in ("callback_manager", "global_handler"):
                 return True  # llama_index Settings.callback_manager = CallbackManager([...])
             if isinstance(target, E.Subscript) and E.dotted(target.value) == "os.environ" and _env_switch(target.index):
+                return True
+        return False
+
+    def _records(self, callbacks, ctx: Ctx, line: int) -> bool:
+        """Do LangChain `callbacks` record anything, or only display tokens (Streamlit, stdout, a queue)?"""
+        if isinstance(callbacks, E.Const):
+            return False
+        items = callbacks.elts if isinstance(callbacks, E.Seq) else (callbacks,)
+        for item in items:
+            value = self.project.resolve(item, ctx, line)
+            name = value.cls if isinstance(value, Obj) else getattr(value, "qualname", "")  # Obj or a project class
+            if not name or not (_root(name) == "streamlit" or DISPLAY_CALLBACK.search(name.rsplit(".", 1)[-1])):
                 return True
         return False
 
