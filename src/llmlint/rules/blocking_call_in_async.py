@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from llmlint import exprs as E
 from llmlint.eventloop import loop_chain
+from llmlint.handling import in_test_module
 from llmlint.rule import Rule
 
 # The awaitable spelling of a blocking method, by the method's name on the call.
@@ -36,7 +37,7 @@ class BlockingCallInAsync(Rule):
         on_loop = analysis.event_loop
         for call in analysis.model_calls:
             node = (call.module.path, call.function.qualname)
-            if node not in on_loop or call.site.in_lambda or _is_async(call):
+            if node not in on_loop or call.site.in_lambda or _is_async(call) or in_test_module(analysis.project, call.module.path):
                 continue
             replacement = _replacement(call)
             if replacement is None:
@@ -49,12 +50,14 @@ class BlockingCallInAsync(Rule):
             what = f"`{call.api}` on the synchronous `{client}` client"
         else:
             callee = E.dotted(call.call.func)
-            what = f"the blocking `{callee}(...)`" + (f" (`{call.api}`)" if not call.api.startswith("http.") else "") if callee else f"the blocking `{call.api}`"
+            what = f"the blocking `{callee}(...)`" if callee else f"the blocking `{call.api}`"
+            if callee and not call.api.startswith("http."):
+                what += f" (`{call.api}`)"
         async_path, async_name = chain[-1]
         if len(chain) == 1:
             where = f"inside `async def {async_name}()`"
         else:
-            through = " <- ".join(f"`{q}()`" for _, q in chain[:-1][:3])
+            through = " <- ".join(f"`{q}()`" for _, q in chain[:-1][:3]) + (" <- ..." if len(chain) > 4 else "")
             where = f"in {through}, called without a thread from `async def {async_name}()` ({analysis.display(async_path)})"
         message = f"{what} runs {where}: it blocks the event loop, and every other request on it, until the model answers"
         fix = f"use the async API: {replacement}; or hand the call to a thread with `await asyncio.to_thread(...)`"
@@ -93,9 +96,11 @@ def _replacement(call) -> str | None:
         callee = E.dotted(call.call.func)
         if method == "__call__" or not isinstance(call.call.func, E.Attr):
             return f"`await {callee}.ainvoke(...)` instead of calling it" if callee else "`await ....ainvoke(...)` instead of calling it"
-        if callee is None:
-            return f"`await ....{ASYNC_METHODS[method]}(...)` instead of `.{method}(...)`"
-        return f"`await {callee.rsplit('.', 1)[0]}.{ASYNC_METHODS[method]}(...)` instead of `{callee}(...)`"
+        owner = callee.rsplit(".", 1)[0] if callee else "..."
+        spelling = f"await {owner}.{ASYNC_METHODS[method]}(...)"
+        if method == "stream" and family.provider == "langchain":
+            spelling = f"async for chunk in {owner}.astream(...)"  # an async iterator, not awaited
+        return f"`{spelling}` instead of `{callee or '....' + method}(...)`"
     client = _client_name(call)
     if client is None:
         if call.api.startswith("openai."):  # the module-level client: openai.chat.completions.create(...)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from llmlint.handling import is_test_module
+from llmlint.handling import in_test_module
 from llmlint.index import MODULE_SCOPE
 from llmlint.rule import Rule
 
@@ -27,7 +27,7 @@ class UnobservedModelCall(Rule):
         by_project: dict = {}
         for call in analysis.model_calls:
             root = analysis.project.project_root(call.module.path)
-            if observability.is_instrumented(call.module.path) or is_test_module(_relative(call.module.path, root)):
+            if observability.is_instrumented(call.module.path) or in_test_module(analysis.project, call.module.path):
                 continue
             by_project.setdefault(root, []).append(call)
         for root, calls in by_project.items():
