@@ -33,12 +33,12 @@ class UnobservedModelCall(Rule):
         for root, calls in by_project.items():
             unobserved = [c for c in calls if not observability.is_observed(c.module.path, c.function.qualname)]
             for number, call in enumerate(unobserved):
-                where = "module-level code" if call.function.qualname == MODULE_SCOPE else f"`{call.function.qualname}()`"
+                where = "module-level code" if call.function.qualname == MODULE_SCOPE else f"`{call.function.qualname}()` or its callers"
                 model = f" ({call.model})" if call.model else ""
-                message = f"`{call.api}`{model} is not observed: nothing logs, traces or meters it in {where} or its callers"
+                message = f"`{call.api}`{model} is not observed: nothing logs, traces or meters it in {where}"
                 if number == 0:
                     message += (
-                        f"; the project {_project_name(analysis, call, root)} has no LLM instrumentation at all, and "
+                        f"; {_project_name(analysis, call, root)} has no LLM instrumentation at all, and "
                         f"{len(unobserved)} of its {len(calls)} model call{'s' if len(calls) != 1 else ''} "
                         f"{'are' if len(unobserved) != 1 else 'is'} unobserved"
                     )
@@ -52,8 +52,8 @@ def _relative(path: str, root: str) -> str:
 
 
 def _project_name(analysis, call, root: str) -> str:
+    """`the project in app/` as the user sees its folder, or `this project` when it is the checked folder."""
     shown = analysis.display(call.module.path)
     inner = _relative(call.module.path, root).replace(os.sep, "/")
-    if root and shown.endswith(inner):
-        return "`" + (shown[: -len(inner)].rstrip("/") or ".") + "`"
-    return f"`{os.path.basename(root) or '.'}`"
+    folder = shown[: -len(inner)].rstrip("/") if root and shown.endswith(inner) else ""
+    return f"the project in `{folder}`" if folder and folder != "." else "this project"
