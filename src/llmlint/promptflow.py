@@ -3,8 +3,8 @@
 `PromptFlow(analysis).sink(path, fn, start)` follows the value of the call `start` (a file read, a join of
 documents) through the assignments of its function (names, f-strings, `+`, `.format`, lists and dicts,
 comprehensions, `+=` and `.append`), into the prompt arguments of a model call there, into a project function
-that reaches a model call, or out through `return` into the callers (two levels). A slice (`text[:4000]`), a
-call whose name says it bounds (`truncate`, `fit_to_budget`, `count_tokens`...), a condition that measures the
+that reaches a model call, or out through `return` into the callers (two levels). A slice (`text[:4000]`), one
+element (`pages[0]`), a call whose name says it bounds (`truncate`, `fit_to_budget`, `count_tokens`...), a condition that measures the
 value (`if len(text) > LIMIT`), or an external call that does not keep text (`json.loads`, `len`) stops it.
 """
 
@@ -122,8 +122,9 @@ class _Flow:
                 continue
             yield node
             if isinstance(node, E.Subscript):
-                if not isinstance(node.index, E.Slice):
-                    stack.append(node.value)
+                index = node.index
+                if not isinstance(index, E.Slice) and not (isinstance(index, E.Const) and isinstance(index.value, int)):
+                    stack.append(node.value)  # a key (`result["text"]`) keeps the whole; a slice or one element (`pages[0]`) does not
             elif isinstance(node, E.Call):
                 stack.extend(self._call_parts(node))
             elif isinstance(node, E.Attr):

@@ -46,6 +46,7 @@ SEARCHES = {
 FETCHES = {"invoke", "ainvoke", "get_relevant_documents", "aget_relevant_documents", "retrieve", "aretrieve"}
 DISTANCES = {"l2_distance", "cosine_distance", "max_inner_product", "l1_distance"}
 SQL_KNN = re.compile(r"(?is)order\s+by\b[^;]*?(<->|<=>|<#>)[^;]*?\blimit\s+(\d+)")
+FRAMEWORKS = ("langchain*", "llama_index*", "haystack*")
 ALWAYS = 2  # a count that is a vector search whatever its object resolves to (pgvector distance ordering)
 RERANKING = re.compile(r"(?i)rerank|compress|crossencoder|cross_encoder|top_n|llmchainfilter|embeddingsfilter")
 
@@ -59,6 +60,7 @@ class Retrieval:
     keyword: str  # how the count is written: "k", "search_kwargs['k']", "n_results", "top_k", "limit", ...
     k: float  # the number of results asked for
     configures: bool  # the call builds a retriever (the documents are fetched later) rather than fetching
+    framework: bool = False  # a LangChain/LlamaIndex/Haystack API: retrieval for a model by construction
 
     @property
     def ctx(self) -> Ctx:
@@ -123,8 +125,8 @@ def _match(project, idx, fn, site) -> Retrieval | None:
         k = _count(project, expr, ctx)
         if k is None:
             continue
-        api = _display(call.func)
-        return Retrieval(idx, fn, site, api, keyword, k, configures)
+        framework = library in FRAMEWORKS or library is None and keyword in ("k", "search_kwargs['k']", "similarity_top_k")
+        return Retrieval(idx, fn, site, _display(call.func), keyword, k, configures, framework)
     return None
 
 

@@ -23,7 +23,10 @@ class RetrievalFirehose(Rule):
         limit = float(self.options["max-k"])
         retrievals = find_retrievals(analysis.project)
         flow = PromptFlow(analysis)
+        with_models = {analysis.project.project_root(c.module.path) for c in analysis.model_calls}
         for r in retrievals:
+            if not r.framework and analysis.project.project_root(r.module.path) not in with_models:
+                continue  # a vector search in a project that calls no model (a search page): not context for a prompt
             if r.k > limit and not is_reranked(analysis.project, r):
                 yield self._too_many(analysis, r, limit)
         by_site = {(r.module.path, r.site.call.line, r.site.call.col): r for r in retrievals}
