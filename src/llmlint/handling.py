@@ -191,8 +191,8 @@ class Handling:
         if qualname == MODULE_SCOPE:
             return True
         fn = self.project.indexes[path].functions[qualname]
-        if fn.parent is not None:
-            return bool(fn.decorators)  # a route defined inside an app factory
+        if fn.parent is not None:  # a closure: an entry only when registered, like a route inside an app factory
+            return any((E.dotted(d.func if isinstance(d, E.Call) else d) or "").rsplit(".", 1)[-1] != "wraps" for d in fn.decorators)
         if fn.name.startswith("__") and fn.name.endswith("__"):
             return False
         if fn.cls is not None:
