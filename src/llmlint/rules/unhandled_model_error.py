@@ -20,6 +20,9 @@ BASE_ERRORS = {
     "http-requests": "requests.RequestException",
     "http-httpx": "httpx.HTTPError",
 }
+# SDKs sharing the OpenAI SDK's error classes: the transient ones worth a fallback.
+TRANSIENT_SDKS = {"openai", "anthropic", "groq"}
+TRANSIENT = ("RateLimitError", "APITimeoutError", "APIConnectionError", "InternalServerError")
 LANGCHAIN_ERRORS = {"ChatOpenAI": "openai.APIError", "AzureChatOpenAI": "openai.APIError", "ChatAnthropic": "anthropic.APIError"}
 
 
@@ -52,9 +55,12 @@ class UnhandledModelError(Rule):
                 f"content filter) propagates uncaught through {through} and crashes {entry}"
             )
         error = _base_error(call)
+        root = error.strip("`").split(".")[0]
+        if root in TRANSIENT_SDKS:
+            error += f" (or just the transient {', '.join(f'`{root}.{name}`' for name in TRANSIENT)})"
         fix = (
-            f"catch {error} around this call and degrade gracefully (fallback answer, cached answer or a cheaper model); "
-            "let other errors surface with context"
+            f"catch {error} close to this call and degrade gracefully (fallback answer, cached answer or a cheaper "
+            "model); let other errors surface with context"
         )
         related = []
         if entry_name != MODULE_SCOPE and len(chain) > 1:
