@@ -119,6 +119,7 @@ class FunctionIndex:
     names_used: set = field(default_factory=set)
     imports: dict = field(default_factory=dict)  # function-local imports
     parent: str | None = None  # enclosing function's qualname, for nested functions
+    global_names: set = field(default_factory=set)  # names declared `global` (their assignments also bind the module's)
     decorator_spans: tuple = ()  # Span of each decorator's expression (after the `@`)
     decorator_code: tuple = ()  # source text of each decorator's expression
     exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
@@ -447,6 +448,11 @@ class _Indexer(cst.CSTVisitor):
             self.frames[-1][1].attrs.append(record)
         else:
             self.fn.assigns.append(record)
+            if record.target in self.fn.global_names:  # `global client; client = OpenAI()` binds the module's name
+                self.index.functions[MODULE_SCOPE].assigns.append(record)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.fn.global_names.update(item.name.value for item in node.names)
 
     # calls and names
     def visit_Lambda(self, node) -> None:

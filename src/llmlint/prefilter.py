@@ -21,7 +21,7 @@ SDK_ROOTS = frozenset(
 HTTP_ROOTS = frozenset({"requests", "httpx", "aiohttp"})
 # Patterns start with a literal newline (the data gets one prepended) so the regex engine can skip ahead fast.
 _IMPORT_LINE = re.compile(rb"\n[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))")
-_ENDPOINT = re.compile(rb"/v1/(?:chat/)?completions|/v1/messages|/v1/responses|/api/generate|/api/chat|api\.openai\.com|api\.anthropic\.com|generativelanguage\.googleapis\.com")
+_ENDPOINT = re.compile(rb"/chat/completions|/v1/completions|/v1/messages|/v1/responses|/api/generate|/api/chat|:(?:stream)?[gG]enerateContent")
 _KEY = re.compile(KEY_PATTERN.pattern.encode())
 _KEY_PREFIXES = (b"sk-", b"AIza", b"hf_", b"gsk_")
 

@@ -84,11 +84,12 @@ class Project:
         while fn is not None:
             if name in fn.imports:
                 return self._resolve_import(fn.imports[name], idx, depth)
-            assign = _last_assign(self._assigns_named(idx.path, fn, name), at_line if fn.qualname == ctx.function else None)
+            assigns = self._assigns_named(idx.path, fn, name)
+            assign = _last_assign(assigns, at_line if fn.qualname == ctx.function else None)
             if assign is not None:
                 if assign.op == "for":
                     return None
-                return self.resolve(assign.value, Ctx(ctx.path, fn.qualname), assign.line - 1, depth)
+                return self._assigned_value(assign, assigns, Ctx(ctx.path, fn.qualname), depth)
             if name in fn.params and fn.qualname != MODULE_SCOPE:
                 return self._resolve_param(fn, name, Ctx(ctx.path, fn.qualname), depth)
             local_def = self._local_definition(idx, fn.qualname, name)
@@ -96,6 +97,19 @@ class Project:
                 return local_def
             fn = idx.functions.get(fn.parent) if fn.parent else (idx.functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
         return self._resolve_global(idx, name, depth)
+
+    def _assigned_value(self, chosen, assigns, ctx: Ctx, depth: int):
+        """The value of the assignment `chosen`; when that is a bare `None` (`client = None` in an except, a lazy
+        global), the value of the nearest other assignment that is something."""
+        value = self.resolve(chosen.value, ctx, chosen.line - 1, depth)
+        if not (isinstance(value, Lit) and isinstance(value.expr, E.Const) and value.expr.value is None):
+            return value
+        for other in reversed(assigns):
+            if other is not chosen and other.op != "for":
+                found = self.resolve(other.value, ctx, other.line - 1, depth)
+                if found is not None and not (isinstance(found, Lit) and isinstance(found.expr, E.Const) and found.expr.value is None):
+                    return found
+        return value
 
     def _assigns_named(self, path: str, fn: FunctionIndex, name: str) -> list:
         """The plain assignments (`=`, `with`, `for`) to `name` in `fn`, in source order (indexed once per function)."""
@@ -123,9 +137,10 @@ class Project:
         if name in idx.classes:
             return Klass(idx.path, name)
         module_fn = idx.functions[MODULE_SCOPE]
-        assign = _last_assign(self._assigns_named(idx.path, module_fn, name), None)
+        assigns = self._assigns_named(idx.path, module_fn, name)
+        assign = _last_assign(assigns, None)
         if assign is not None and assign.op != "for":
-            return self.resolve(assign.value, Ctx(idx.path, MODULE_SCOPE), assign.line - 1, depth)
+            return self._assigned_value(assign, assigns, Ctx(idx.path, MODULE_SCOPE), depth)
         if name in idx.imports:
             return self._resolve_import(idx.imports[name], idx, depth)
         for star in idx.imports.get("*", ()):
