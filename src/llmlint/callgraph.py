@@ -149,3 +149,23 @@ def _project_ancestors(project: Project, path: str, cls_qualname: str, limit: in
                 found.append((value.path, value.qualname))
                 frontier.append((value.path, value.qualname))
     return found
+
+
+def arguments_for(project: Project, graph: nx.DiGraph, node, param: str):
+    """(caller, call site, argument expression) for every call of `node` that passes its parameter `param`:
+    the functions callers hand to a helper such as `with_retries(fn, ...)`."""
+    fn = project.function(Ctx(node[0], node[1]))
+    if fn is None or param not in fn.params or node not in graph:
+        return
+    index = list(fn.params).index(param)
+    if fn.cls and fn.params and fn.params[0] in ("self", "cls"):
+        index -= 1  # called as a method: the instance is not among the call's arguments
+    for caller in graph.predecessors(node):
+        for site in graph.edges[caller, node]["sites"]:
+            if _function_of(project, project.resolve(site.call.func, Ctx(caller[0], caller[1]), site.call.line)) != node:
+                continue  # `node` passed as a callback here, not called
+            value = site.call.kwarg(param)
+            if value is None and 0 <= index < len(site.call.args) and not site.call.has_star:
+                value = site.call.args[index]
+            if value is not None:
+                yield caller, site, value

@@ -55,6 +55,7 @@ class Retry:
     sites: tuple = ()  # call sites that reach the model (loops, recursion), the retrying call site
     value: float | None = None  # client settings: the number of retries (inf when unbounded)
     keyword: str = ""  # client settings: the keyword used
+    reached: object = None  # loops: the ModelCall or the project function (path, qualname) the retried code reaches
 
 
 def find_retries(analysis) -> list[Retry]:
@@ -163,15 +164,49 @@ class _Finder:
             if not fn.loops:
                 continue
             by_loop: dict = {}
+            reached = {}
             for site in fn.calls:
-                if site.loops and self.analysis.site_reaches_model(idx.path, site):
+                target = self.reached(idx, fn, site) if site.loops else None
+                if target is not None:
                     by_loop.setdefault(site.loops[-1], []).append(site)
+                    reached.setdefault(site.loops[-1], target)
             loops = {loop.id: loop for loop in fn.loops}
             for loop_id, sites in by_loop.items():
                 retry = self._judge_loop(idx, fn, loops[loop_id], sites)
                 if retry is not None:
+                    retry.reached = reached[loop_id]
                     found.append(retry)
         return found
+
+    def reached(self, idx, fn, site):
+        """What a call site reaches: the ModelCall or the (path, qualname) of a project function that reaches one,
+        also when the site calls a parameter its callers fill with such a function (`with_retries(ask, q)`)."""
+        found = self.analysis.model_reaching_sites.get((idx.path, site.call.line, site.call.col))
+        if found is not None or not isinstance(site.call.func, E.Name) or site.call.func.id not in fn.params:
+            return found
+        from llmlint.callgraph import arguments_for
+
+        for caller, _, value in arguments_for(self.project, self.analysis.callgraph, (idx.path, fn.qualname), site.call.func.id):
+            target = self._callback_target(caller, value)
+            if target is not None:
+                return target
+        return None
+
+    def _callback_target(self, caller, value):
+        if isinstance(value, E.Call) and (E.dotted(value.func) or "").endswith("partial") and value.args:
+            value = value.args[0]
+        if isinstance(value, E.Lambda):
+            for node in E.walk(value.body):
+                if isinstance(node, E.Call):
+                    found = self.analysis.model_reaching_sites.get((caller[0], node.line, node.col))
+                    if found is not None:
+                        return found
+            return None
+        if isinstance(value, (E.Name, E.Attr)):
+            func = self.project.resolve(value, Ctx(caller[0], caller[1]))
+            if isinstance(func, Func) and (func.path, func.qualname) in self.reaching:
+                return (func.path, func.qualname)
+        return None
 
     def _judge_loop(self, idx, fn, loop, sites) -> Retry | None:
         ctx = Ctx(idx.path, fn.qualname)

@@ -34,7 +34,7 @@ class UnboundedRetry(Rule):
             path, call = analysis.model_path((retry.module.path, retry.function.qualname))
         else:
             site = retry.sites[0]
-            reached = analysis.model_reaching_sites.get((retry.module.path, site.call.line, site.call.col))
+            reached = retry.reached or analysis.model_reaching_sites.get((retry.module.path, site.call.line, site.call.col))
             if reached is None or isinstance(reached, tuple):
                 path, call = analysis.model_path(reached) if reached is not None else ([], None)
             else:
