@@ -224,6 +224,8 @@ class _Finder:
         tries = [t for t in fn.tries if _within(t.span, loop.span) and not any(_within(t.span, o.span) for o in inner_loops)]
         verdicts = []  # (bounded, transient) of each handler that sends the loop round again
         for t in tries:
+            if not any(s.call.line <= t.body.end_line for s in sites):
+                continue  # guards only what comes before the model call (`queue.get`): the call itself is not retried
             body_reaches = any(t.body.contains(s.call.line, s.call.col) for s in sites)
             for handler in t.handlers:
                 verdict = self._judge_handler(idx, loop, t, handler, exits, flags)
