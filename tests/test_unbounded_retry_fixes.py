@@ -73,3 +73,19 @@ def test_backoff_fix_adds_max_tries(tmp_path):
     fixed = _apply(target.read_text(encoding="utf-8"), [e for f in findings for e in f.edits])
     cst.parse_module(fixed)
     assert "(RateLimitError, ServiceUnavailableError), max_tries=5)" in fixed
+
+
+def test_empty_retrying_call_gets_a_stop(tmp_path):
+    target = tmp_path / "llm.py"
+    target.write_text(
+        "import tenacity\nfrom openai import OpenAI\n\nclient = OpenAI(timeout=30)\n\n\n"
+        "def ask(q):\n"
+        "    for attempt in tenacity.Retrying():\n"
+        "        with attempt:\n"
+        "            return client.chat.completions.create(model='gpt-4o-mini', max_tokens=100, messages=[{'role': 'user', 'content': q}])\n",
+        encoding="utf-8",
+    )
+    (finding,) = _check(target).findings
+    fixed = _apply(target.read_text(encoding="utf-8"), finding.edits)
+    assert "for attempt in tenacity.Retrying(stop=tenacity.stop_after_attempt(5)):" in fixed
+    cst.parse_module(fixed)

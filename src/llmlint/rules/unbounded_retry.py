@@ -85,7 +85,12 @@ class UnboundedRetry(Rule):
             return (Edit(self._where(analysis, retry), replacement),) if replacement else ()
         call, ctx = retry.policy, retry.policy_ctx
         site = next((s for s in analysis.project.function(ctx).calls if s.call == call), None) if ctx else None
-        if site is None or not site.arg_spans or call.has_star:
+        if site is None or call.has_star:
+            return ()
+        if not call.args and not call.kwargs:  # `Retrying()`: the `)` ends the call
+            at = Location(analysis.display(ctx.path), call.end_line, call.end_col - 1, call.end_line, call.end_col - 1)
+            return (Edit(at, f"{keyword}={value}"),)
+        if not site.arg_spans:
             return ()
         last = max((span for _, span in site.arg_spans), key=lambda s: (s.end_line, s.end_col))
         if (last.end_line, last.end_col + 1) != (call.end_line, call.end_col):
