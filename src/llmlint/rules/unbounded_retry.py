@@ -49,8 +49,7 @@ class UnboundedRetry(Rule):
         return f"`{call.api}`" + (f" ({', '.join(details)})" if details else "")
 
     def _where(self, analysis, retry) -> Location:
-        span = retry.span
-        return Location(analysis.display(retry.module.path), span.line, span.col, span.end_line, span.end_col)
+        return analysis.location(retry.module.path, retry.span)
 
     def _library(self, analysis, retry):
         fn, target = retry.function.qualname, self._target(analysis, retry)
@@ -100,7 +99,7 @@ class UnboundedRetry(Rule):
 
     def _loop(self, analysis, retry):
         fn, target = retry.function.qualname, self._target(analysis, retry)
-        header = analysis.location(retry.module.path, retry.span)
+        header = self._where(analysis, retry)
         if not retry.bounded:
             shape = _loop_shape(retry)
             nowait = "" if retry.waits else ", without waiting between attempts"
