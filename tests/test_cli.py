@@ -201,3 +201,23 @@ def test_version_and_help_do_not_import_the_engine():
 def test_python_dash_m(project):
     result = subprocess.run([sys.executable, "-m", "llmlint", "check", "util.py", "--no-cache"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_warm_run_sees_a_new_suppression_comment_and_a_code_change(project):
+    assert invoke("check", "bot.py", "--select", "LLM101").exit_code == 1
+    text = NO_TIMEOUT.replace("max_tokens=100)", "max_tokens=100)  # llmlint: ignore[LLM101] cron job")
+    (project / "bot.py").write_text(text, encoding="utf-8")
+    assert invoke("check", "bot.py", "--select", "LLM101").exit_code == 0
+    (project / "bot.py").write_text(NO_TIMEOUT.replace("OpenAI()", "OpenAI(timeout=300)"), encoding="utf-8")
+    result = invoke("check", "bot.py", "--select", "LLM101")
+    assert result.exit_code == 1 and "timeout of 300 s" in result.stdout
+    (project / "bot.py").write_text(NO_TIMEOUT.replace("OpenAI()", "OpenAI(timeout=30)"), encoding="utf-8")
+    assert invoke("check", "bot.py", "--select", "LLM101").exit_code == 0
+
+
+def test_warm_run_sees_a_change_in_another_module(project):
+    (project / "settings.py").write_text("TIMEOUT = 30\n", encoding="utf-8")
+    (project / "bot.py").write_text("from settings import TIMEOUT\n" + NO_TIMEOUT.replace("OpenAI()", "OpenAI(timeout=TIMEOUT)"), encoding="utf-8")
+    assert invoke("check", ".", "--select", "LLM101").exit_code == 0
+    (project / "settings.py").write_text("TIMEOUT = 900\n", encoding="utf-8")
+    assert invoke("check", ".", "--select", "LLM101").exit_code == 1

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from llmlint.analysis import Analysis
-from llmlint.config import Config, is_enabled, load_config, options_for
+from llmlint.config import Config, config_fingerprint, is_enabled, load_config, options_for
 from llmlint.discovery import discover
 from llmlint.finding import Report
 from llmlint.indexing import index_files
@@ -27,37 +28,55 @@ def lint_paths(
     paths = [str(p) for p in paths] or ["."]
     rules = all_rules()
     config = config or load_config(paths, None, rules)
-    analysis, problems, files = build_analysis(paths, config, jobs=jobs, use_cache=use_cache, force_exclude=force_exclude, prefilter=prefilter)
-    enabled = [meta for meta in rules.values() if is_enabled(config, meta)]
-    checkers = instantiate(enabled, {meta.name: options_for(config, meta) for meta in enabled})
-    findings = []
-    for checker in checkers:
-        findings.extend(checker.check(analysis))
-    findings = [f for f in findings if is_enabled(config, rules[f.rule_id], _relative(f.location.path))]
-    report = Report(problems=problems, files_checked=files)
-    kept, notices, unused = suppress(findings, analysis, rules)
-    report.findings = sorted(set(kept), key=lambda f: f.sort_key)
-    report.unused_suppressions = unused
-    report.notices = notices
+    found = discover(paths, config, force_exclude=force_exclude)
+    indexed = index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
+    run_key = _run_key(found, indexed, config)
+    record = indexed.cache.get_run(run_key) if indexed.cache is not None and run_key else None
+    if not (isinstance(record, tuple) and len(record) == 3):
+        analysis = _analysis(found, indexed)
+        record = (_check(analysis, config, rules), *_suppression_facts(analysis))
+        if indexed.cache is not None and run_key:
+            indexed.cache.put_run(run_key, record)
+    findings, comments, statements = record
+    displays = {f.path: f.display for f in found.files}
+    for path, index in indexed.fresh.items():  # comments may have changed without changing the code
+        comments[displays.get(path, path)] = index.comments
+    report = Report(problems=sorted(found.problems + indexed.problems, key=lambda p: p.path), files_checked=len(found.files))
+    from llmlint.suppress import filter_findings
+
+    result = filter_findings(findings, comments, statements, rules)
+    report.findings = sorted(set(result.kept), key=lambda f: f.sort_key)
+    report.unused_suppressions = result.unused
+    report.notices = result.notices
     return report
 
 
 def build_analysis(paths, config: Config, *, jobs=0, use_cache=True, force_exclude=False, prefilter=True):
     """Discover, index and link: the Analysis every rule (and `llmlint inventory`) works on."""
     found = discover(paths, config, force_exclude=force_exclude)
-    cache_root = config.root if use_cache else None
-    indexes, problems, _ = index_files(found.files, cache_root, jobs=jobs, prefilter=prefilter)
+    indexed = index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
+    problems = sorted(found.problems + indexed.problems, key=lambda p: p.path)
+    return _analysis(found, indexed), problems, len(found.files)
+
+
+def _analysis(found, indexed) -> Analysis:
     displays = {f.path: f.display for f in found.files}
     roots = {f.path: f.project_root for f in found.files}
-    project = Project(indexes, roots)
-    problems = sorted(found.problems + problems, key=lambda p: p.path)
-    return Analysis(project, displays), problems, len(found.files)
+    return Analysis(Project(indexed.load_all(), roots), displays)
 
 
-def suppress(findings, analysis: Analysis, rules):
-    """Apply `# llmlint: ignore[...]` / `# noqa: ...` comments. Returns (kept, notices, unused)."""
-    from llmlint.suppress import filter_findings
+def _check(analysis: Analysis, config: Config, rules) -> list:
+    """Every enabled rule's findings, per-file-ignores applied (suppression comments are applied later)."""
+    enabled = [meta for meta in rules.values() if is_enabled(config, meta)]
+    checkers = instantiate(enabled, {meta.name: options_for(config, meta) for meta in enabled})
+    findings = []
+    for checker in checkers:
+        findings.extend(checker.check(analysis))
+    return [f for f in findings if is_enabled(config, rules[f.rule_id], _relative(f.location.path))]
 
+
+def _suppression_facts(analysis: Analysis):
+    """(comments by displayed path, first line of the statement of each call) for the suppression filter."""
     comments, statements = {}, {}
     for idx in analysis.project.indexes.values():
         display = analysis.display(idx.path)
@@ -65,8 +84,22 @@ def suppress(findings, analysis: Analysis, rules):
         for fn in idx.functions.values():
             for site in fn.calls:
                 statements[(display, site.call.line)] = site.stmt_line
-    result = filter_findings(findings, comments, statements, rules)
-    return result.kept, result.notices, result.unused
+    return comments, statements
+
+
+def _run_key(found, indexed, config: Config) -> str | None:
+    """A key for the linked results: the code of every relevant file (not its comments), where it is shown and
+    which project it belongs to, the configuration and the working directory. None when a digest is unknown."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (config_fingerprint(config), os.getcwd()):
+        digest.update(part.encode() + b"\0")
+    for state in indexed.relevant:
+        value = indexed.digests.get(state.file.path)
+        if value is None and state.file.path in indexed.fresh:
+            return None
+        f = state.file
+        digest.update(f"{f.path}\0{f.display}\0{f.project_root}\0{value}\0".encode())
+    return digest.hexdigest()
 
 
 def _relative(display: str) -> str:

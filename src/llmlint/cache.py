@@ -13,7 +13,7 @@ from pathlib import Path
 from llmlint import __version__
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "8"
+INDEX_FORMAT = "9"
 
 
 def cache_key(data: bytes, module: str, is_package: bool, salt: str = "") -> str:
@@ -43,9 +43,30 @@ class Cache:
             return None
 
     def put(self, key: str, value) -> None:
+        self._write(self._entry(key), value)
+
+    def manifest(self) -> dict:
+        """path -> ((size, mtime_ns, module, is_package), content key, marked, imported): the last survey's facts."""
+        try:
+            with open(self.dir / "manifest", "rb") as handle:
+                data = pickle.load(handle)
+            return data if isinstance(data, dict) else {}
+        except Exception:
+            return {}
+
+    def save_manifest(self, manifest: dict) -> None:
+        self._write(self.dir / "manifest", manifest)
+
+    def get_run(self, key: str):
+        """The linked results of an earlier run over exactly the same code and configuration."""
+        return self.get("run-" + key)
+
+    def put_run(self, key: str, value) -> None:
+        self.put("run-" + key, value)
+
+    def _write(self, target: Path, value) -> None:
         try:
             self._prepare()
-            target = self._entry(key)
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:

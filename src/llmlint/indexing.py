@@ -1,78 +1,189 @@
-"""The per-file phase: read, pre-filter, then parse and index the files that matter, from the cache or in a
-process pool. Everything here is per file and independent, so it runs on every core."""
+"""The per-file phase: survey (stat, read what changed, pre-filter scan), then parse and index the files that
+matter, from the cache or in a process pool. Everything here is per file and independent, so it runs on every core.
+
+The cache keeps, besides each index (by content), a manifest of what the survey learnt about each path (size,
+mtime, content key, pre-filter facts), so a run where nothing changed reads no file, and a digest of each index
+without its comments, so that a change that leaves the code as it was does not invalidate the linked results."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
+import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 
 from llmlint.cache import Cache, cache_key
 from llmlint.finding import Problem
-from llmlint.prefilter import select_relevant
+from llmlint.prefilter import relevant_closure, scan
 from llmlint.source import MAX_BYTES, decode_source, parse_and_index
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
 
 
-def _read(path: str):
+@dataclass
+class FileState:
+    """What the survey knows about one discovered file."""
+
+    file: object  # discovery.SourceFile
+    key: str | None = None  # content key (None: unreadable)
+    marked: bool = False  # has pre-filter markers of its own
+    imported: tuple = ()  # module names it may import
+    data: bytes | None = None  # its bytes, when read in this run
+    problem: Problem | None = None
+
+
+@dataclass
+class Indexed:
+    """The outcome of the per-file phase."""
+
+    states: list
+    relevant: list  # FileStates worth linking, sorted by path
+    problems: list
+    digests: dict = field(default_factory=dict)  # path -> digest of the index without comments (None if skipped)
+    fresh: dict = field(default_factory=dict)  # path -> ModuleIndex built or loaded in this run
+    cache: Cache | None = None
+    parsed: int = 0
+
+    def load_all(self) -> list:
+        """Every relevant file's index, from this run or from the cache."""
+        indexes = []
+        for state in self.relevant:
+            index = self.fresh.get(state.file.path)
+            if index is None and self.cache is not None:
+                entry = cached_entry(self.cache, state.key)
+                index = entry[0] if entry else None
+            if index is not None:
+                index.path = state.file.path  # the cache is keyed by content: the same bytes may live elsewhere
+                indexes.append(index)
+        return indexes
+
+
+def cached_entry(cache: Cache, key: str):
+    """(index, problem, digest) from the cache, or None when absent or not of this shape."""
+    entry = cache.get(key)
+    return entry if isinstance(entry, tuple) and len(entry) == 3 else None
+
+
+def index_digest(index) -> str:
+    """A digest of what an index says about the code, leaving out comments (suppressions are applied later)."""
+    comments, index.comments = index.comments, {}
+    line_count, index.line_count = index.line_count, 0
     try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_BYTES + 1)
-    except OSError:
-        return None
+        data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        index.comments, index.line_count = comments, line_count
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _index_one(job):
     path, display, module, is_package, data = job
     if len(data) > MAX_BYTES:
-        return None, Problem(display, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        return None, Problem(display, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB"), None
     if b"\x00" in data:
-        return None, Problem(display, "binary file (contains NUL bytes)")
+        return None, Problem(display, "binary file (contains NUL bytes)"), None
     text, problem = decode_source(data, display)
     if problem is not None:
-        return None, problem
-    return parse_and_index(text, path, display, module, is_package)
+        return None, problem, None
+    index, problem = parse_and_index(text, path, display, module, is_package)
+    if index is not None:
+        for fn in index.functions.values():  # sets pickle in hash order: make the digest stable across processes
+            fn.names_used = set(sorted(fn.names_used))
+    return index, problem, index_digest(index) if index is not None else None
 
 
 def _index_chunk(jobs):
     return [_index_one(job) for job in jobs]
 
 
-def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True):
-    """Index `files` (discovery SourceFiles). Returns (indexes, problems, parsed_count)."""
-    data = {f: _read(f.path) for f in files}
-    problems = []
-    for f, content in data.items():
-        if content is None:
-            problems.append(Problem(f.display, "cannot read file"))
-    readable = [f for f in files if data[f] is not None]
-    relevant = select_relevant(readable, data.get) if prefilter else set(readable)
-    for f in readable:
-        if f not in relevant and (b"\x00" in data[f] or len(data[f]) > MAX_BYTES):
-            problems.append(_index_one((f.path, f.display, f.module, f.is_package, data[f]))[1])
-    cache = Cache(cache_root) if cache_root else None
-    results, todo = {}, []
-    for f in sorted(relevant, key=lambda f: f.path):
-        key = cache_key(data[f], f.module, f.is_package)
-        cached = cache.get(key) if cache else None
-        if cached is not None:
-            results[f] = cached
+def survey(files, cache: Cache | None) -> list[FileState]:
+    """Stat every file; read, hash and scan only those the manifest does not already describe."""
+    manifest = cache.manifest() if cache else {}
+    # racy-git rule: a file modified within a second of the last survey may have changed within one mtime tick
+    trusted_before = manifest.get("__saved__", 0) - 1_000_000_000
+    states = []
+    for f in files:
+        state = FileState(f)
+        try:
+            st = os.stat(f.path)
+        except OSError as error:
+            state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
+            states.append(state)
+            continue
+        known = manifest.get(f.path)
+        if known is not None and known[0] == (st.st_size, st.st_mtime_ns, f.module, f.is_package) and st.st_mtime_ns < trusted_before:
+            _, state.key, state.marked, state.imported = known
         else:
-            todo.append((f, key))
-    jobs_list = [(f.path, f.display, f.module, f.is_package, data[f]) for f, _ in todo]
-    for (f, key), result in zip(todo, _run(jobs_list, jobs)):
-        results[f] = result
+            try:
+                with open(f.path, "rb") as handle:
+                    state.data = handle.read(MAX_BYTES + 1)
+            except OSError as error:
+                state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
+                states.append(state)
+                continue
+            state.key = cache_key(state.data, f.module, f.is_package)
+            marked, imported = scan(state.data, f.module, f.is_package)
+            state.marked, state.imported = marked, tuple(sorted(imported))
+            if cache is not None:
+                manifest[f.path] = ((st.st_size, st.st_mtime_ns, f.module, f.is_package), state.key, state.marked, state.imported)
+        states.append(state)
+    if cache is not None:
+        manifest["__saved__"] = time.time_ns()
+        cache.save_manifest(manifest)
+    return states
+
+
+def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True) -> Indexed:
+    """Survey `files` (discovery SourceFiles), then index the relevant ones that the cache does not hold."""
+    cache = Cache(cache_root) if cache_root else None
+    states = survey(files, cache)
+    problems = [s.problem for s in states if s.problem is not None]
+    readable = [s for s in states if s.problem is None]
+    if prefilter:
+        keep = relevant_closure([(s.file, s.marked, s.imported) for s in readable])
+        relevant = [s for s in readable if s.file in keep]
+    else:
+        relevant = list(readable)
+    result = Indexed(states, sorted(relevant, key=lambda s: s.file.path), problems, cache=cache)
+    kept = set(id(s) for s in relevant)
+    for state in readable:  # files the pre-filter passed over are still reported when they cannot be text
+        if id(state) not in kept and state.data is not None and (b"\x00" in state.data or len(state.data) > MAX_BYTES):
+            problems.append(_index_one((state.file.path, state.file.display, state.file.module, state.file.is_package, state.data))[1])
+    todo = []
+    for state in result.relevant:
+        entry = cached_entry(cache, state.key) if cache else None
+        if entry is not None and state.data is None:
+            index, problem, digest = entry
+            result.digests[state.file.path] = digest
+            if problem is not None:
+                problems.append(problem)
+            continue  # loaded again only if the linked results must be recomputed
+        if entry is not None:
+            index, problem, digest = entry
+            if index is not None:
+                result.fresh[state.file.path] = index
+            result.digests[state.file.path] = digest
+            if problem is not None:
+                problems.append(problem)
+            continue
+        todo.append(state)
+    for state in todo:
+        if state.data is None:  # described by the manifest, but its index is gone from the cache
+            with open(state.file.path, "rb") as handle:
+                state.data = handle.read(MAX_BYTES + 1)
+    jobs_list = [(s.file.path, s.file.display, s.file.module, s.file.is_package, s.data) for s in todo]
+    for state, outcome in zip(todo, _run(jobs_list, jobs)):
+        index, problem, digest = outcome
         if cache:
-            cache.put(key, result)
-    indexes = []
-    for f in sorted(results, key=lambda f: f.path):
-        index, problem = results[f]
+            cache.put(state.key, outcome)
+        if index is not None:
+            result.fresh[state.file.path] = index
+        result.digests[state.file.path] = digest
         if problem is not None:
             problems.append(problem)
-        if index is not None:
-            index.path = f.path  # the cache is keyed by content: the same bytes may live elsewhere
-            indexes.append(index)
-    return indexes, problems, len(todo)
+    result.parsed = len(todo)
+    return result
 
 
 def _run(jobs_list, jobs: int):

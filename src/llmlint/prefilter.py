@@ -67,34 +67,40 @@ def has_markers(data: bytes) -> bool:
 def select_relevant(files: list, data_of) -> set:
     """The subset of `files` (objects with .path, .module, .is_package) worth parsing.
 
-    `data_of(file)` returns the file's bytes (or None when unreadable)."""
-    by_module: dict[str, list] = {}
-    for f in files:
-        by_module.setdefault(f.module, []).append(f)
-    relevant, imports = set(), {}
+    `data_of(file)` returns the file's bytes (or None when unreadable: kept, so that the reader reports it)."""
+    entries = []
     for f in files:
         data = data_of(f)
         if data is None:
-            relevant.add(f)  # let the reader report it
-            continue
-        marked, imported = scan(data, f.module, f.is_package)
-        if marked:
-            relevant.add(f)
-        imports[f] = {m for m in imported if m in by_module}
+            entries.append((f, True, ()))
+        else:
+            marked, imported = scan(data, f.module, f.is_package)
+            entries.append((f, marked, imported))
+    return relevant_closure(entries)
+
+
+def relevant_closure(entries) -> set:
+    """From (file, marked, imported modules) triples: the marked files, every project module that imports one of
+    them (transitively), and every project module those import (transitively)."""
+    by_module: dict[str, list] = {}
+    for f, _, _ in entries:
+        by_module.setdefault(f.module, []).append(f)
+    relevant = {f for f, marked, _ in entries if marked}
+    if not relevant:
+        return relevant
+    imports = {f: {m for m in imported if m in by_module} for f, _, imported in entries}
     importers: dict[str, set] = {}
     for f, modules in imports.items():
         for m in modules:
             importers.setdefault(m, set()).add(f)
-    # upward: modules that import a relevant module
-    stack = list(relevant)
+    stack = list(relevant)  # upward: modules that import a relevant module
     while stack:
         f = stack.pop()
         for importer in importers.get(f.module, ()):
             if importer not in relevant:
                 relevant.add(importer)
                 stack.append(importer)
-    # downward: project modules the relevant ones use
-    stack = list(relevant)
+    stack = list(relevant)  # downward: project modules the relevant ones use
     while stack:
         f = stack.pop()
         for m in imports.get(f, ()):
