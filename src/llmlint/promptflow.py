@@ -39,49 +39,87 @@ class PromptFlow:
         self.analysis = analysis
         self.project = analysis.project
 
-    def sink(self, path: str, fn, start: E.Call, depth: int = 0):
+    def sink(self, path: str, fn, start: E.Call, depth: int = 0, loose: bool = False):
         """The model call (a ModelCall, or the CallSite of a project function that reaches one) whose prompt the
-        value of `start` reaches unbounded, or None."""
-        flow = _Flow(self, path, fn, start)
-        if flow.measured():
+        value of `start` reaches unbounded, or None. `loose`: reaches at all, bounded or not (through any call)."""
+        flow = _Flow(self, path, fn, (start.line, start.col), (), loose)
+        found = self._sink(path, fn, flow, depth)
+        if found is not None or depth >= 2 or not any(v is not None and flow.carries(v, fn.span.end_line + 1) for v in fn.returns):
+            return found
+        node = (path, fn.qualname)  # returned: follow the callers
+        graph = self.analysis.callgraph
+        for caller in graph.predecessors(node) if node in graph else ():
+            caller_fn = self.project.function(Ctx(caller[0], caller[1]))
+            for site in graph.edges[caller, node]["sites"] if caller != node and caller_fn is not None else ():
+                if self._callee(caller, site) == node:
+                    found = self.sink(caller[0], caller_fn, site.call, depth + 1, loose)
+                    if found is not None:
+                        return found
+        return None
+
+    def _sink(self, path: str, fn, flow, depth: int):
+        if not flow.loose and flow.measured():
             return None
         for site in fn.calls:
-            if (site.call.line, site.call.col) == (start.line, start.col):
+            if flow.start == (site.call.line, site.call.col):
                 continue
             key = (path, site.call.line, site.call.col)
             model_call = self.analysis.model_call_at.get(key)
             reached = model_call or self.analysis.model_reaching_sites.get(key)
             if reached is None:
                 continue
-            args = list(site.call.args) + [v for k, v in site.call.kwargs if k not in SETTINGS]
-            if any(flow.carries(arg, site.call.line) for arg in args):
-                return model_call or site
-        if depth >= 2 or not any(value is not None and flow.carries(value, fn.span.end_line + 1) for value in fn.returns):
-            return None
-        node = (path, fn.qualname)
-        graph = self.analysis.callgraph
-        if node not in graph:
-            return None
-        for caller in graph.predecessors(node):
-            data = graph.edges[caller, node]
-            if data.get("kind") != "call" or caller == node:
+            carrying = [key for key, arg in _arguments(site.call) if flow.carries(arg, site.call.line)]
+            if not carrying:
                 continue
-            caller_fn = self.project.function(Ctx(caller[0], caller[1]))
-            for site in data["sites"]:
-                found = self.sink(caller[0], caller_fn, site.call, depth + 1) if caller_fn is not None else None
-                if found is not None:
-                    return found
+            if model_call is not None:
+                return model_call
+            callee = self._callee((path, fn.qualname), site)
+            callee_fn = self.project.function(Ctx(*callee)) if callee is not None and depth < 3 else None
+            params = _parameters(callee_fn, site.call, carrying) if callee_fn is not None else None
+            if params is None:
+                return site  # a helper we cannot follow the argument into: it reaches a model with it
+            if self._sink(callee[0], callee_fn, _Flow(self, callee[0], callee_fn, None, params, flow.loose), depth + 1) is not None:
+                return site
         return None
+
+    def _callee(self, caller, site):
+        value = self.project.resolve(site.call.func, Ctx(caller[0], caller[1]), site.call.line)
+        return (value.path, value.qualname) if isinstance(value, Func) else None
+
+
+def _arguments(call: E.Call):
+    """(position or keyword, expression) of the arguments that can carry prompt text."""
+    yield from enumerate(call.args)
+    yield from ((k, v) for k, v in call.kwargs if k not in SETTINGS)
+
+
+def _parameters(fn, call: E.Call, keys) -> tuple | None:
+    """The parameters of `fn` that receive the arguments `keys` of `call`; None when `*args`/`**kwargs` take them."""
+    params = list(fn.params)
+    offset = 1 if fn.cls and params and params[0] in ("self", "cls") else 0
+    names = []
+    for key in keys:
+        if isinstance(key, int):
+            if call.has_star or key + offset >= len(params):
+                return None
+            names.append(params[key + offset])
+        elif key in params:
+            names.append(key)
+        else:
+            return None
+    return tuple(names)
 
 
 class _Flow:
     """The names of one function that hold the value of `start`, line by line."""
 
-    def __init__(self, owner: PromptFlow, path: str, fn, start: E.Call):
+    def __init__(self, owner: PromptFlow, path: str, fn, start: tuple | None, names: tuple = (), loose: bool = False):
         self.owner = owner
+        self.loose = loose
         self.fn = fn
         self.ctx = Ctx(path, fn.qualname)
-        self.start = (start.line, start.col)
+        self.start = start  # (line, col) of the call whose value is followed
+        self.names = set(names)  # or the parameters that hold it on entry
         self._memo: dict = {}
 
     def carries(self, expr, line: int, depth: int = 0) -> bool:
@@ -99,7 +137,10 @@ class _Flow:
         if key in self._memo:
             return self._memo[key]
         self._memo[key] = False
-        found = any(self.carries(a.value, a.line, depth + 1) for a in self._definitions(name, line))
+        definitions = self._definitions(name, line)
+        found = any(self.carries(a.value, a.line, depth + 1) for a in definitions)
+        if not found and name in self.names and not any(a.op in ("=", "with") for a in definitions):
+            found = True  # the parameter, not reassigned before `line`
         self._memo[key] = found
         return found
 
@@ -123,7 +164,7 @@ class _Flow:
             yield node
             if isinstance(node, E.Subscript):
                 index = node.index
-                if not isinstance(index, E.Slice) and not (isinstance(index, E.Const) and isinstance(index.value, int)):
+                if self.loose or not isinstance(index, E.Slice) and not (isinstance(index, E.Const) and isinstance(index.value, int)):
                     stack.append(node.value)  # a key (`result["text"]`) keeps the whole; a slice or one element (`pages[0]`) does not
             elif isinstance(node, E.Call):
                 stack.extend(self._call_parts(node))
@@ -149,6 +190,8 @@ class _Flow:
         """The parts of a call its result carries text from: none for a bounding or non-text call."""
         name = E.dotted(call.func) or ""
         last = call.func.attr if isinstance(call.func, E.Attr) else name
+        if self.loose:
+            return [call.func.base] + list(call.args) + [v for _, v in call.kwargs] if isinstance(call.func, E.Attr) else list(call.args) + [v for _, v in call.kwargs]
         if BOUNDING.search(last):
             return []
         args = list(call.args) + [v for _, v in call.kwargs]

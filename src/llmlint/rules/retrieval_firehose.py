@@ -27,8 +27,11 @@ class RetrievalFirehose(Rule):
         for r in retrievals:
             if not r.framework and analysis.project.project_root(r.module.path) not in with_models:
                 continue  # a vector search in a project that calls no model (a search page): not context for a prompt
-            if r.k > limit and not is_reranked(analysis.project, r):
-                yield self._too_many(analysis, r, limit)
+            if r.k <= limit or is_reranked(analysis.project, r):
+                continue
+            if not r.configures and flow.sink(r.module.path, r.function, r.site.call, loose=True) is None:
+                continue  # results that never reach a prompt (an export, a listing, a search page)
+            yield self._too_many(analysis, r, limit)
         by_site = {(r.module.path, r.site.call.line, r.site.call.col): r for r in retrievals}
         for idx, fn in analysis.project.functions():
             for site in fn.calls:
@@ -53,7 +56,10 @@ class RetrievalFirehose(Rule):
         separator = site.call.func.base
         if not (isinstance(separator, E.Const) and isinstance(separator.value, str)):
             return None
-        docs = _iterable(site.call.args[0])
+        joined = site.call.args[0]
+        if isinstance(joined, E.Comp) and any(isinstance(n, E.Subscript) and isinstance(n.index, E.Slice) for n in E.walk(joined.elt)):
+            return None  # each document cut to a size (`d.page_content[:500]`): the total is bounded
+        docs = _iterable(joined)
         source = documents_source(analysis.project, by_site, idx, fn, docs, site.call.line) if docs is not None else None
         if source is None or source.k <= limit:
             return None
