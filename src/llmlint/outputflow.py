@@ -174,6 +174,10 @@ class OutputFlow:
         facts = self.facts(ctx)
         return name in facts.validated or name in facts.checked
 
+    def reaching(self, name: str, ctx: Ctx, line: int | None) -> list:
+        """The bindings of `name` that may reach a use before `line`: [(line, op, value Expr)]."""
+        return _reaching(self.facts(ctx).bindings.get(name, ()), line)
+
     def in_validator(self, call: E.Call, ctx: Ctx) -> bool:
         return (call.line, call.col) in self.facts(ctx).in_validator
 
@@ -468,11 +472,12 @@ class OutputFlow:
             if isinstance(value, Ext) and value.name in ("jsonschema.validate", "pydantic.parse_obj_as"):
                 return call.arg(1 if value.name.endswith("parse_obj_as") else 0, "instance", "obj")
             return None
-        if isinstance(func, (E.Name, E.Attr)) and (call.kwargs or call.args):
+        stars = [v for k, v in call.kwargs if k is None]
+        last = (E.dotted(func) or "").rsplit(".", 1)[-1]
+        if (stars or len(call.args) == 1) and last[:1].isupper():  # `Model(**data)`, `Model(data)`: classes are CamelCase
             value = self.project.resolve(func, ctx, call.line)
             if isinstance(value, Klass) and _is_pydantic(self.project, value):
-                stars = [v for k, v in call.kwargs if k is None]
-                return stars[0] if stars else (call.args[0] if call.args else None)
+                return stars[0] if stars else call.args[0]
         return None
 
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from llmlint.finding import Related
+from llmlint import exprs as E
+from llmlint.finding import Location, Related
 from llmlint.handling import in_test_module
 from llmlint.outputflow import ENVELOPE, JSON_MODE, REGEX, TOOL
 from llmlint.rule import Rule
 from llmlint.values import Ctx
 
-# Parsers of model text and the exceptions (by last name) a handler must catch for the parse to count as handled.
+# Parsers of model text and the exceptions (by last name) that handle their failure, besides Exception/bare.
+JSON_ERRORS = frozenset({"ValueError", "JSONDecodeError", "DecodeError", "ValidationError", "OutputParserException"})
 PARSERS = {
-    "json.loads": "JSONDecodeError", "orjson.loads": "JSONDecodeError", "ujson.loads": "JSONDecodeError",
-    "simplejson.loads": "JSONDecodeError", "ast.literal_eval": "SyntaxError", "int": "TypeError", "float": "TypeError",
+    "json.loads": JSON_ERRORS, "orjson.loads": JSON_ERRORS, "ujson.loads": JSON_ERRORS, "simplejson.loads": JSON_ERRORS,
+    "ast.literal_eval": frozenset({"ValueError", "SyntaxError"}),
+    "int": frozenset({"ValueError", "TypeError"}),
+    "float": frozenset({"ValueError", "TypeError"}),
+    "key": frozenset({"KeyError", "LookupError"}),  # `data["answer"]` on a parsed result
 }
-CATCHES_ANY = {"ValueError", "Exception", "BaseException", "JSONDecodeError", "ValidationError", "OutputParserException"}
 SKIP_TAGS = {TOOL, JSON_MODE, ENVELOPE}  # tool arguments, JSON mode, raw API envelopes: not this rule's business
 MAX_CALLER_DEPTH = 6
 
@@ -41,10 +45,17 @@ class UnvalidatedOutput(Rule):
                 if name in ("int", "float"):
                     flows = [f for f in flows if REGEX not in f.tags]
                 origins = {f.origin for f in flows} - reported
-                if not origins or self._is_validated(flow, site, ctx) or self._is_handled(analysis, idx, fn, site, name):
+                if not origins or self._is_validated(flow, site, ctx):
                     continue
-                reported |= origins
-                yield self._finding(analysis, idx.path, call, name, [flow.source(f) for f in flows if f.origin in origins])
+                sources = [flow.source(f) for f in flows if f.origin in origins]
+                if not self._is_handled(analysis, idx, fn, site, name):
+                    reported |= origins
+                    yield self._finding(analysis, idx.path, call, name, sources)
+                elif name.endswith("loads") and site.target:
+                    found = _unguarded_key(flow, fn, ctx, site)
+                    if found is not None:
+                        reported |= origins
+                        yield self._key_finding(analysis, idx.path, site.target, *found, sources)
 
     def _is_validated(self, flow, site, ctx) -> bool:
         """The parsed value goes through a schema: `Model(**json.loads(t))`, or `data = json.loads(t)` then
@@ -75,8 +86,7 @@ class UnvalidatedOutput(Rule):
         return False
 
     def _finding(self, analysis, path, call, name, sources):
-        sources = sorted({id(c): c for c in sources if c is not None}.values(), key=lambda c: (c.module.path, c.call.line))
-        first = sources[0]
+        first = _first(sources)
         where = f"{analysis.display(first.module.path)}:{first.call.line}"
         shown = f"{name}()"
         error = "JSONDecodeError" if name.endswith("loads") else ("ValueError/SyntaxError" if name == "ast.literal_eval" else "ValueError")
@@ -92,12 +102,69 @@ class UnvalidatedOutput(Rule):
                 "`with_structured_output`) or validate with a pydantic model (`Model.model_validate_json(text)`) inside "
                 "`try/except ValidationError`, and retry once with the validation error"
             )
-        related = [Related(analysis.location(c.module.path, c.call), f"model output comes from this `{c.api}` call") for c in sources[:3]]
-        return self.report(analysis.location(path, call), message, fix, related=related)
+        return self.report(analysis.location(path, call), message, fix, related=_related(analysis, sources))
+
+    def _key_finding(self, analysis, path, target, line, key, sources):
+        first = _first(sources)
+        message = (
+            f"`{target}[{key!r}]` assumes the JSON that `{first.api}` returned "
+            f"({analysis.display(first.module.path)}:{first.call.line}) has a `{key}` field: when the model leaves it out "
+            "or renames it, KeyError fails the request"
+        )
+        fix = f"validate the parsed JSON with a pydantic model (`Model.model_validate(data)`), or read it with `{target}.get({key!r})` and handle the missing value"
+        return self.report(Location(analysis.display(path), line), message, fix, related=_related(analysis, sources))
+
+
+def _first(sources):
+    return sorted({id(c): c for c in sources if c is not None}.values(), key=lambda c: (c.module.path, c.call.line))[0]
+
+
+def _related(analysis, sources):
+    unique = sorted({id(c): c for c in sources if c is not None}.values(), key=lambda c: (c.module.path, c.call.line))
+    return [Related(analysis.location(c.module.path, c.call), f"model output comes from this `{c.api}` call") for c in unique[:3]]
+
+
+def _unguarded_key(flow, fn, ctx, site):
+    """(line, key) of the first `data["key"]` on the parsed result that no try catching KeyError surrounds, when
+    nothing checks the key first (`"key" in data`, a schema); else None."""
+    target = site.target
+    for test in fn.tests:
+        for node in E.walk(test):
+            if isinstance(node, E.Compare) and any(op in ("In", "NotIn") for op in node.ops):
+                if any(_root(c) == target for c in node.comparators):
+                    return None
+    uses = []
+    for other in fn.calls:
+        uses += [(other.call.line, key, other.tries) for key in _keys(other.call, target)]
+    for assign in fn.assigns:
+        tries = tuple(t.id for t in fn.tries if t.body.line <= assign.line <= t.body.end_line)
+        uses += [(assign.line, key, tries) for key in _keys(assign.value, target)]
+    exits = [e for e in getattr(fn, "exits", ()) if e.kind == "return"]
+    if len(exits) == len(fn.returns):
+        for value, exit in zip(fn.returns, exits):
+            uses += [(exit.line, key, exit.tries) for key in _keys(value, target)]
+    for line, key, tries in sorted(uses, key=lambda u: u[0]):
+        if line <= site.call.line or _catches(fn, tries, "key"):
+            continue
+        reaching = flow.reaching(target, ctx, line)
+        if any(value is site.call or getattr(value, "value", None) is site.call for _, _, value in reaching):
+            return line, key
+    return None
+
+
+def _keys(expr, target):
+    return [n.index.value for n in E.walk(expr) if isinstance(n, E.Subscript) and isinstance(n.value, E.Name)
+            and n.value.id == target and isinstance(n.index, E.Const) and isinstance(n.index.value, str)]
+
+
+def _root(expr):
+    while isinstance(expr, E.Call) and isinstance(expr.func, E.Attr):
+        expr = expr.func.base  # `data.keys()`
+    return expr.id if isinstance(expr, E.Name) else None
 
 
 def _catches(fn, try_ids, parser) -> bool:
-    wanted = CATCHES_ANY | {PARSERS[parser]}
+    wanted = PARSERS[parser] | {"Exception", "BaseException"}
     for info in fn.tries:
         if info.id not in try_ids:
             continue
