@@ -22,9 +22,9 @@ def main() -> None:
     readme = ROOT / "README.md"
     text = replace_block(readme.read_text(encoding="utf-8"), "rules", render_rule_table(all_rules()))
     if "--output" in sys.argv:
-        run = subprocess.run(["llmlint", "fixtures/demo-app", "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+        run = subprocess.run([sys.executable, "-m", "llmlint", "fixtures/demo-app", "--exit-zero", "--no-cache"], cwd=ROOT, capture_output=True, text=True)
         output = run.stdout + run.stderr
-        text = replace_block(text, "quickstart-output", f"```text\n$ llmlint fixtures/demo-app\n{output}```\n")
+        text = replace_block(text, "quickstart-output", f"```text\n$ llmlint fixtures/demo-app --exit-zero\n{output}```\n")
     readme.write_text(text, encoding="utf-8")
 
 
