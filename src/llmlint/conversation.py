@@ -449,7 +449,7 @@ def _walk(expr, skip: _Skip):
     stack = [expr]
     while stack:
         node = stack.pop()
-        if node is None or not hasattr(node, "__slots__"):
+        if node is None or isinstance(node, (str, bytes, int, float, tuple)):
             continue
         if isinstance(node, E.Call):
             where = (node.line, node.col)

@@ -23,7 +23,7 @@ _CHOOSER = re.compile(r"(?i)^_*(?:(?:route|select|choose|pick)_?(?:the_?|a_?)?(?
 
 
 class SingleModel(Rule):
-    needs = ("model_calls",)
+    needs = ("callgraph", "prompts", "output_flow")
 
     def check(self, analysis):
         table = tier_table(tuple(self.options["expensive-models"]), tuple(self.options["cheap-models"]))

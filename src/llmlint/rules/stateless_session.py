@@ -12,7 +12,7 @@ STORE_FIX = ("keep the conversation in a store keyed by session or user id (or t
 
 
 class StatelessSession(Rule):
-    needs = ("callgraph", "model_calls")
+    needs = ("callgraph", "prompts")
 
     def check(self, analysis):
         for entry in find_entry_points(analysis):
