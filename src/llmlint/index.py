@@ -18,7 +18,7 @@ from llmlint.exprs import Call, ExprBuilder, Name, Unknown, dotted
 
 MODULE_SCOPE = "<module>"
 KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENAI|ANTHROPIC|GROQ|COHERE|MISTRAL|GOOGLE|GEMINI|HF|HUGGINGFACE|TOGETHER)_(?:API_)?(?:KEY|TOKEN)")
-KEY_PATTERN = re.compile(r"(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
+KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9_\-])(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ SDK_ROOTS = frozenset(
     dspy semantic_kernel guidance haystack transformers openlit langfuse langsmith logfire weave mlflow traceloop
     opentelemetry""".split()
 )
+TRACING_ROOTS = frozenset("openlit langfuse langsmith logfire weave mlflow traceloop opentelemetry".split())
 HTTP_ROOTS = frozenset({"requests", "httpx", "aiohttp"})
 # Patterns start with a literal newline (the data gets one prepended) so the regex engine can skip ahead fast.
 _IMPORT_LINE = re.compile(rb"\n[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))")
@@ -26,9 +27,11 @@ _KEY = re.compile(KEY_PATTERN.pattern.encode())
 _KEY_PREFIXES = (b"sk-", b"AIza", b"hf_", b"gsk_")
 
 
-def _is_sdk(module: str) -> bool:
+def is_sdk_module(module: str) -> bool:
+    """A module of a model SDK, LLM framework, retrieval, retry or tracing library (or an HTTP client)."""
     root = module.split(".", 1)[0]
-    return root in SDK_ROOTS or root.startswith("langchain") or module.startswith(("google.generativeai", "google.genai"))
+    return (root in SDK_ROOTS or root in HTTP_ROOTS or root.startswith("langchain")
+            or module.startswith(("google.generativeai", "google.genai")))
 
 
 def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
@@ -52,10 +55,13 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
                 imported.add(f"{base}.{name}" if base else name)
     own_root = module.split(".", 1)[0]
     # an SDK's own modules importing each other are not a use of the SDK (relative imports resolve to its name)
-    marked = any(_is_sdk(name) and name.split(".", 1)[0] != own_root for name in imported)
+    in_sdk = own_root in SDK_ROOTS  # an SDK's own sources: only its use of another model SDK marks it
+    marked = any(is_sdk_module(name) and name.split(".", 1)[0] not in HTTP_ROOTS and name.split(".", 1)[0] != own_root
+                 and not (in_sdk and name.split(".", 1)[0] in TRACING_ROOTS) for name in imported)
     if not marked and any(prefix in data for prefix in _KEY_PREFIXES):
         marked = _KEY.search(data) is not None
-    if not marked and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):
+    if not marked and not in_sdk and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):
+        # (an SDK's own transport code posting to its endpoints is the SDK, not a raw HTTP model call)
         marked = _ENDPOINT.search(data) is not None
     return marked, imported
 
@@ -100,10 +106,12 @@ def relevant_closure(entries) -> set:
             if importer not in relevant:
                 relevant.add(importer)
                 stack.append(importer)
-    stack = list(relevant)  # downward: project modules the relevant ones use
+    stack = list(relevant)  # downward: project modules the relevant ones use (an SDK's sources stay the SDK's)
     while stack:
         f = stack.pop()
         for m in imports.get(f, ()):
+            if is_sdk_module(m) and m.split(".", 1)[0] != f.module.split(".", 1)[0]:
+                continue
             for dep in by_module.get(m, ()):
                 if dep not in relevant:
                     relevant.add(dep)

@@ -15,6 +15,13 @@ from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 MAX_DEPTH = 12
 
 
+def is_foreign_sdk(imported: str, importer: str) -> bool:
+    """Whether `imported` belongs to a model SDK or framework other than the package `importer` is part of."""
+    from llmlint.prefilter import is_sdk_module
+
+    return is_sdk_module(imported) and imported.split(".", 1)[0] != importer.split(".", 1)[0]
+
+
 class Project:
     def __init__(self, indexes: list[ModuleIndex], project_roots: dict[str, str] | None = None):
         self.indexes: dict[str, ModuleIndex] = {idx.path: idx for idx in indexes}
@@ -152,6 +159,8 @@ class Project:
         return None
 
     def _resolve_import(self, qualified: str, idx: ModuleIndex, depth: int):
+        if is_foreign_sdk(qualified, idx.module):
+            return Ext(qualified)  # an SDK's own sources in the checked tree are still the SDK to its users
         target = self.module_named(qualified, idx.path)
         if target is not None:
             return Mod(target.path)
