@@ -52,3 +52,27 @@ def test_process_pool_changes_nothing(corpus, baseline, monkeypatch):
     monkeypatch.setattr(indexing, "IN_PROCESS_LIMIT", 0)
     report = lint_paths([str(corpus)], Config(root=str(corpus)), jobs=2, use_cache=False)
     assert findings_of(report) == baseline
+
+
+DIGEST = """\
+import sys
+from llmlint.indexing import _index_one
+path = sys.argv[1]
+data = open(path, "rb").read()
+print(_index_one((path, path, "app.llm", False, data))[2], _index_one((path, path, "app.llm", False, data + b"\\n# touched\\n"))[2])
+"""
+
+
+def test_index_digest_ignores_trailing_comments_and_hash_seed():
+    import os
+    import subprocess
+    import sys
+
+    path = str(FIXTURES / "demo-app" / "app" / "llm.py")
+    outputs = [
+        tuple(subprocess.run([sys.executable, "-c", DIGEST, path], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout.split())
+        for seed in ("1", "2")
+    ]
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == outputs[0][1]

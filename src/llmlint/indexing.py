@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from llmlint.cache import Cache, cache_key
 from llmlint.finding import Problem
+from llmlint.index import MODULE_SCOPE
 from llmlint.prefilter import relevant_closure, scan
 from llmlint.source import MAX_BYTES, decode_source, parse_and_index
 
@@ -67,13 +68,26 @@ def cached_entry(cache: Cache, key: str):
 
 
 def index_digest(index) -> str:
-    """A digest of what an index says about the code, leaving out comments (suppressions are applied later)."""
+    """A digest of what an index says about the code, leaving out comments (suppressions are applied later) and
+    the file's length (comment or blank lines added at its end change nothing)."""
+    module_fn = index.functions.get(MODULE_SCOPE)
     comments, index.comments = index.comments, {}
     line_count, index.line_count = index.line_count, 0
+    span = module_fn.span if module_fn is not None else None
+    if module_fn is not None:
+        module_fn.span = None
+    sets = {}  # sets pickle in hash order, which differs between processes: digest them sorted
+    for fn in index.functions.values():
+        sets[fn.qualname] = (fn.names_used, fn.global_names)
+        fn.names_used, fn.global_names = sorted(fn.names_used), sorted(fn.global_names)
     try:
         data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
     finally:
         index.comments, index.line_count = comments, line_count
+        if module_fn is not None:
+            module_fn.span = span
+        for fn in index.functions.values():
+            fn.names_used, fn.global_names = sets[fn.qualname]
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -87,9 +101,6 @@ def _index_one(job):
     if problem is not None:
         return None, problem, None
     index, problem = parse_and_index(text, path, display, module, is_package)
-    if index is not None:
-        for fn in index.functions.values():  # sets pickle in hash order: make the digest stable across processes
-            fn.names_used = set(sorted(fn.names_used))
     return index, problem, index_digest(index) if index is not None else None
 
 
