@@ -483,15 +483,20 @@ class OutputFlow:
 
 def _classify_source(project, mc):
     """Tags for the output of a model call, or None when the SDK already validates it against a schema."""
+    from llmlint.inventory import chain_model
+
     call = mc.call
     if mc.api.endswith(".parse") or call.has_kwarg("text_format"):
         return None
-    client = mc.client
-    if client is not None:
-        for wrapper, _ in client.chain:
+    settings = [call]  # the call, then wrappers (`bind(...)`) and constructors of its client or chain model
+    for obj in filter(None, (mc.client, chain_model(project, mc))):
+        for wrapper, _ in reversed(obj.chain):
             if isinstance(wrapper.func, E.Attr) and wrapper.func.attr == "with_structured_output":
                 return None
-        for part in client.parts:
+            settings.append(wrapper)
+        if isinstance(obj.ctor, E.Call):
+            settings.append(obj.ctor)
+        for part in obj.parts:
             name = getattr(part, "cls", "") or ""
             if name.endswith(STRUCTURED_PARSERS):
                 return None
@@ -502,34 +507,40 @@ def _classify_source(project, mc):
         tags.add(JSON_MODE)  # `**options` may carry a response_format: do not judge the parse
     if mc.family.is_http or mc.api.startswith("bedrock.invoke_model"):
         tags.add(ENVELOPE)
-    fmt = call.kwarg("response_format")
+    fmt = _option(settings, "response_format")
     if fmt is not None:
         kind = fmt.get("type") if isinstance(fmt, E.DictExpr) else None
         if isinstance(kind, E.Const) and kind.value == "json_object":
             tags.add(JSON_MODE)
-        elif isinstance(kind, E.Const) and kind.value == "text":
-            pass
-        else:
+        elif not (isinstance(kind, E.Const) and kind.value == "text"):
             return None  # json_schema, a pydantic class, or something we cannot read: treat as schema-constrained
     text = call.kwarg("text")
     if isinstance(text, E.DictExpr) and text.get("format") is not None:
         return None
-    fmt = call.kwarg("format")
-    if fmt is not None and mc.family.key == "ollama":
+    fmt = _option(settings, "format")
+    if fmt is not None and mc.family.key in ("ollama", "langchain-unbounded"):
         if not (isinstance(fmt, E.Const) and fmt.value == "json"):
             return None  # a JSON schema
         tags.add(JSON_MODE)
     for key in ("generation_config", "config"):
-        settings = call.kwarg(key)
-        if settings is None and client is not None and isinstance(client.ctor, E.Call):
-            settings = client.ctor.kwarg(key)
-        schema = _setting(settings, "response_schema", "response_json_schema")
-        if schema is not None:
+        config = _option(settings, key)
+        if _setting(config, "response_schema", "response_json_schema") is not None:
             return None
-        mime = _setting(settings, "response_mime_type")
+        mime = _setting(config, "response_mime_type")
         if isinstance(mime, E.Const) and mime.value == "application/json":
             tags.add(JSON_MODE)
     return frozenset(tags)
+
+
+def _option(calls, name):
+    """The first `name=` among `calls`, also inside a LangChain `model_kwargs={...}`."""
+    for call in calls:
+        value = call.kwarg(name)
+        if value is None:
+            value = _setting(call.kwarg("model_kwargs"), name)
+        if value is not None:
+            return value
+    return None
 
 
 def _setting(settings, *names):
