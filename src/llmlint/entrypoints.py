@@ -44,6 +44,7 @@ DECORATORS = {
     "telethon": {"on": BOT_MESSAGE},
     "chainlit": {"on_message": CHAT_APP},
 }
+_DECORATOR_NAMES = frozenset(name for table in DECORATORS.values() for name in table)
 # registration calls: last name of the callee -> (argument index of the handler, keyword, kind, index of the path)
 REGISTRATIONS = {
     "add_url_rule": (2, "view_func", ROUTE, 0), "add_api_route": (1, "endpoint", ROUTE, 0),
@@ -55,6 +56,7 @@ REGISTRATIONS = {
     "register_message_handler": (0, "callback", BOT_MESSAGE, None), "register": (0, "callback", BOT_MESSAGE, None),
     "ChatInterface": (0, "fn", CHAT_APP, None), "serve": (0, "handler", WEBSOCKET, None),
 }
+_CALL_NAMES = frozenset(REGISTRATIONS) | frozenset(("input", "prompt", "ask", "chat_input"))
 _REGISTRATION_ROOTS = {"flask", "quart", "fastapi", "starlette", "aiohttp", "django", "telegram", "aiogram", "telebot",
                        "gradio", "websockets", "sanic", "litestar"}
 # base classes (last name) whose methods are entry points: method name -> kind
@@ -90,10 +92,10 @@ def find_entry_points(analysis) -> list[EntryPoint]:
         if fn.qualname != MODULE_SCOPE:
             for entry in _decorated(project, idx, fn):
                 found.setdefault((idx.path, fn.qualname), entry)
-        for entry in _registered(project, idx, fn):
-            found.setdefault((entry.path, entry.qualname), entry)
-        for entry in _scripts(project, idx, fn):
-            found.setdefault((entry.path, entry.qualname), entry)
+        names = {_last_name(site.call.func) for site in fn.calls}
+        if not names.isdisjoint(_CALL_NAMES):
+            for entry in (*_registered(project, idx, fn), *_scripts(project, idx, fn)):
+                found.setdefault((entry.path, entry.qualname), entry)
     for idx in project.indexes.values():
         for entry in _view_methods(project, idx):
             found.setdefault((entry.path, entry.qualname), entry)
@@ -123,6 +125,8 @@ def _decorated(project, idx, fn):
     ctx = Ctx(idx.path, fn.parent or MODULE_SCOPE)
     for decorator in fn.decorators:
         target = decorator.func if isinstance(decorator, E.Call) else decorator
+        if _last_name(target) not in _DECORATOR_NAMES:
+            continue
         root, last = _origin(project.resolve(target, ctx))
         kind = DECORATORS.get(root, {}).get(last)
         if kind is None:
@@ -153,7 +157,7 @@ def _registered(project, idx, fn):
     ctx = Ctx(idx.path, fn.qualname)
     for site in fn.calls:
         call = site.call
-        last = (E.dotted(call.func) or "").rsplit(".", 1)[-1]
+        last = _last_name(call.func)
         spec = REGISTRATIONS.get(last)
         if spec is None:
             continue
@@ -186,7 +190,7 @@ def _scripts(project, idx, fn):
     loops = {loop.id: loop for loop in fn.loops}
     for site in fn.calls:
         call = site.call
-        last = (E.dotted(call.func) or "").rsplit(".", 1)[-1]
+        last = _last_name(call.func)
         if last not in _INPUT_CALLS:
             continue
         value = project.resolve(call.func, ctx, call.line)
@@ -201,6 +205,11 @@ def _scripts(project, idx, fn):
             yield EntryPoint(idx.path, fn.qualname, CLI_LOOP, fn.span if fn.qualname != MODULE_SCOPE else loop.span,
                              "CLI chat loop" + (f" in `{fn.name}()`" if fn.qualname != MODULE_SCOPE else ""), loop=loop)
             return
+
+
+def _last_name(func) -> str | None:
+    """`add_url_rule` of `app.add_url_rule`, `input` of `input`: the callee's own name, without building the path."""
+    return func.attr if isinstance(func, E.Attr) else func.id if isinstance(func, E.Name) else None
 
 
 def _forever(loop) -> bool:
