@@ -44,6 +44,7 @@ _IDENTITY_ARGS = {"user", "metadata", "extra_headers", "safety_identifier", "pro
 _RECORD_CLASS = re.compile(r"Message|Turn|Conversation|History|Exchange")
 _TEXT_ARGS = ("input", "prompt", "message", "query", "question", "text", "inputs", "content")
 MAX_REGION = 60
+LABEL_TOKENS = 20  # an output cap this small means a label, not a reply
 CURRENT, HISTORY_SHAPE = "current", "history"
 
 
@@ -234,11 +235,13 @@ class _Judge:
 
     # --- one-shot tasks -----------------------------------------------------------------------------------
     def one_shot(self, calls) -> bool:
-        from llmlint.taskkind import request_texts
+        from llmlint.taskkind import classify_call, request_texts
 
         for call in calls:
             texts = request_texts(self.analysis, call)
-            if not texts or not all(is_one_shot(text) for text, _ in texts):
+            if texts and all(is_one_shot(text) for text, _ in texts):
+                continue
+            if not classify_call(self.analysis, call, LABEL_TOKENS).is_simple:  # a label, yes/no, a score
                 return False
         return True
 
@@ -381,7 +384,8 @@ class _Judge:
 
 _ONE_SHOT = re.compile(
     r"(?i)^(?:\d+[.)]\s*)?(?:please\s+)?(?:summari[sz]e|translate|classify|categori[sz]e|extract|rewrite|proofread|paraphrase"
-    r"|correct\s+the|convert|generate\s+(?:a|an|the)\s+(?:title|summary|tag|caption|description|sql)"
+    r"|correct\s+the|convert|label|tag|moderate|grade|detect|determine\s+(?:whether|if)|decide\s+(?:whether|if)"
+    r"|generate\s+(?:a|an|the)\s+(?:title|summary|tag|caption|description|sql)"
     r"|write\s+(?:a|an|the)\s+(?:sql|query|title|summary|caption|description|headline|tweet|commit)"
     r"|analy[sz]e\s+(?:the|this)\s+(?:table|data|text|document|image|following))\b")
 _PERSONA = re.compile(r"(?i)^\s*(?:you\s+are|you're|act\s+as|your\s+name\s+is|as\s+an?\s+\w+\s+assistant)\b")

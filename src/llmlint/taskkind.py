@@ -28,13 +28,18 @@ _LABELS = tuple((re.compile(p, re.I), what) for p, what in (
      "a score"),
     (r"\b(?:classify|categori[sz]e)\b", "a classification"),
 ))
+_WEAK_LABEL = "a classification"
 # ... unless it also asks for open-ended text.
 _OPEN = re.compile(
     r"(?i)\b(draft|compose|explain|summari[sz]e|translate|rewrite|describe|elaborate|justify|brainstorm|outline)\b"
+    r"|\b(?:explanation|reasoning|rationale|justification)s?\b"
     r"|\b(write)\s+(?:a|an|the)\b|\b(answer)\s+(?:the|their|user'?s?|customer'?s?)\s+questions?\b"
     r"|\bstep[- ]by[- ]step\b|\bin detail\b|\bparagraphs?\b|\bessays?\b"
 )
+_NEGATED = re.compile(r"(?i)\b(?:no|not|don'?t|do\s+not|without|never|nor|skip)\b[^.\n]*$")  # "Do not add explanations"
 MAX_SIMPLE_PROMPT_CHARS = 1500  # a label prompt longer than this is doing more than labelling (monolithic-prompt)
+WEAK_LABEL_CHARS = 400  # "classify" alone marks a simple task only in a prompt this short
+_OPEN_CHAINS = ("RetrievalQA", "ConversationalRetrievalChain", "RetrievalQAWithSourcesChain", "AgentExecutor", "ConversationChain")
 OPEN_PROMPT_CHARS = 1500
 OPEN_CAP_TOKENS = 500
 _SHORT_LABEL = re.compile(r"^[\w\- /]{1,24}$")
@@ -70,8 +75,8 @@ def classify_call(analysis, call, max_label_tokens: int) -> TaskKind:
         return kind
     texts = request_texts(analysis, call)
     kind.prompt_chars = max((len(t) for t, _ in texts), default=0)
-    label = next((what for text, _ in texts if len(text) <= MAX_SIMPLE_PROMPT_CHARS
-                  for pattern, what in _LABELS if pattern.search(text)), None)
+    label = next((what for text, _ in texts if len(text) <= MAX_SIMPLE_PROMPT_CHARS for pattern, what in _LABELS
+                  if pattern.search(text) and (what != _WEAK_LABEL or len(text) <= WEAK_LABEL_CHARS)), None)
     if label:
         kind.simple.append(f"the prompt asks for {label}")
     cap = _cap(analysis, call)
@@ -81,7 +86,7 @@ def classify_call(analysis, call, max_label_tokens: int) -> TaskKind:
     compared = compared_with_labels(analysis, call)
     if compared:
         kind.simple.append(f"the result is compared with {compared}")
-    opened = next((m for text, _ in texts for m in [_OPEN.search(text)] if m), None)
+    opened = next((m for text, _ in texts for m in _OPEN.finditer(text) if not _negated(text, m.start())), None)
     if opened:
         verb = next((g for g in opened.groups() if g), None)
         kind.open.append(f"the prompt asks to {verb.lower()}" if verb else "the prompt asks for a long, detailed answer")
@@ -91,9 +96,18 @@ def classify_call(analysis, call, max_label_tokens: int) -> TaskKind:
         kind.large_cap = f"up to {cap:g} output tokens"
     if call.call.has_kwarg("tools", "functions", "tool_choice"):
         kind.open.append("tool calling")
-    if call.api.startswith(("langchain.chain", "llama_index.query_engine", "llama_index.chat_engine")):
-        kind.open.append("a chain or query engine")
+    if call.api.startswith(("llama_index.query_engine", "llama_index.chat_engine")) or _is_open_chain(call):
+        kind.open.append("a retrieval chain, agent or query engine")
     return kind
+
+
+def _negated(text: str, at: int) -> bool:
+    return bool(_NEGATED.search(text[max(0, at - 30):at]))
+
+
+def _is_open_chain(call) -> bool:
+    client = call.client
+    return call.api.startswith("langchain.chain") and client is not None and not client.parts and client.cls.endswith(_OPEN_CHAINS)
 
 
 def _cap(analysis, call):
