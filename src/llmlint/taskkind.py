@@ -29,6 +29,8 @@ _LABELS = tuple((re.compile(p, re.I), what) for p, what in (
     (r"\b(?:classify|categori[sz]e)\b", "a classification"),
 ))
 _WEAK_LABEL = "a classification"
+_ASSISTANT = re.compile(r"(?i)\byou\s+are\s+(?:a|an|the)?\s*(?:[\w-]+\s+){0,3}"
+                        r"(?:assistant|agent|bot|chatbot|companion|tutor|concierge|advisor)\b")
 # ... unless it also asks for open-ended text.
 _OPEN = re.compile(
     r"(?i)\b(draft|compose|explain|summari[sz]e|translate|rewrite|describe|elaborate|justify|brainstorm|outline)\b"
@@ -77,8 +79,6 @@ def classify_call(analysis, call, max_label_tokens: int) -> TaskKind:
     kind.prompt_chars = max((len(t) for t, _ in texts), default=0)
     label = next((what for text, _ in texts if len(text) <= MAX_SIMPLE_PROMPT_CHARS for pattern, what in _LABELS
                   if pattern.search(text) and (what != _WEAK_LABEL or len(text) <= WEAK_LABEL_CHARS)), None)
-    if label:
-        kind.simple.append(f"the prompt asks for {label}")
     cap = _cap(analysis, call)
     is_ping = bool(texts) and all(known and len(text) <= 40 for text, known in texts)
     if cap is not None and cap <= max_label_tokens and not is_ping:
@@ -86,6 +86,8 @@ def classify_call(analysis, call, max_label_tokens: int) -> TaskKind:
     compared = compared_with_labels(analysis, call)
     if compared:
         kind.simple.append(f"the result is compared with {compared}")
+    if label and (kind.simple or not any(_ASSISTANT.search(text) for text, _ in texts)):
+        kind.simple.insert(0, f"the prompt asks for {label}")  # an assistant's "answer yes or no first" is not a label task
     opened = next((m for text, _ in texts for m in _OPEN.finditer(text) if not _negated(text, m.start())), None)
     if opened:
         verb = next((g for g in opened.groups() if g), None)
