@@ -56,7 +56,6 @@ REGISTRATIONS = {
     "register_message_handler": (0, "callback", BOT_MESSAGE, None), "register": (0, "callback", BOT_MESSAGE, None),
     "ChatInterface": (0, "fn", CHAT_APP, None), "serve": (0, "handler", WEBSOCKET, None),
 }
-_CALL_NAMES = frozenset(REGISTRATIONS) | frozenset(("input", "prompt", "ask", "chat_input"))
 _REGISTRATION_ROOTS = {"flask", "quart", "fastapi", "starlette", "aiohttp", "django", "telegram", "aiogram", "telebot",
                        "gradio", "websockets", "sanic", "litestar"}
 # base classes (last name) whose methods are entry points: method name -> kind
@@ -69,7 +68,8 @@ VIEW_BASES = {
     "Cog": {"on_message": BOT_MESSAGE},
 }
 _VIEW_ROOTS = {"django", "rest_framework", "starlette", "channels", "discord", "nextcord", "disnake"}
-_INPUT_CALLS = {"input", "prompt", "ask", "chat_input"}  # builtins.input, click/typer.prompt, rich Prompt.ask, console.input
+_INPUT_CALLS = frozenset({"input", "prompt", "ask", "chat_input"})  # input(), click/typer.prompt, rich Prompt.ask, st.chat_input
+_CALL_NAMES = frozenset(REGISTRATIONS) | _INPUT_CALLS
 
 
 @dataclass

@@ -46,8 +46,8 @@ OPEN_PROMPT_CHARS = 1500
 OPEN_CAP_TOKENS = 500
 _SHORT_LABEL = re.compile(r"^[\w\- /]{1,24}$")
 # Functions that only check that a model answers (a one-token "ping"): not a task.
-_HEALTH_FUNCTION = re.compile(r"(?i)health|ping|warm_?up|probe|smoke|check_(?:api|key|connection|model)|validate_(?:api|key|model)"
-                              r"|test_(?:api|connection|key)|verify")
+_HEALTH_FUNCTION = re.compile(r"(?i)(?:^|_)(?:health|healthz|healthcheck|ping|warm_?up|probe|smoke|readiness|liveness)(?:_|$)"
+                              r"|^_*(?:check|validate|test|verify)_(?:api|key|connection|model|access|credentials)")
 
 
 @dataclass
