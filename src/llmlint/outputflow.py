@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE
@@ -143,7 +144,7 @@ class OutputFlow:
         out = set()
         for caller in graph.predecessors(node):
             edge = graph.edges[caller, node]
-            if edge.get("kind") != "call":
+            if edge.get("kind") != "call" or caller not in self._downstream:
                 continue
             caller_ctx = Ctx(*caller)
             for site in edge["sites"]:
@@ -155,6 +156,47 @@ class OutputFlow:
                     if upstream:
                         out |= self._from_callers(caller_ctx, upstream, depth + 1, seen)
         return out
+
+    @cached_property
+    def _downstream(self) -> set:
+        """Functions that can hold model output to pass on as an argument: those from which a model call can be
+        reached (model output returns to them) and everything they call, transitively."""
+        graph = self.analysis.callgraph
+        found = set(self.analysis.reaches_model)
+        frontier = list(found)
+        while frontier:
+            node = frontier.pop()
+            for callee in graph.successors(node):
+                if callee not in found:
+                    found.add(callee)
+                    frontier.append(callee)
+        return found
+
+    def may_hold_output(self, ctx: Ctx) -> bool:
+        """Can model output reach an expression of this function at all? Only through a model call it reaches
+        (returns), an argument from a function that holds some, `self.x` set by a method that does, or globals
+        of its module: a cheap filter before `flows`."""
+        if not self.calls:
+            return False
+        downstream = self._downstream
+        if (ctx.path, ctx.function) in downstream or (ctx.path, MODULE_SCOPE) in downstream:
+            return True
+        fn = self.project.function(ctx)
+        while fn is not None and fn.parent:
+            if (ctx.path, fn.parent) in downstream:
+                return True
+            fn = self.project.function(Ctx(ctx.path, fn.parent))
+        return fn is not None and fn.cls is not None and fn.cls in self._classes_downstream.get(ctx.path, ())
+
+    @cached_property
+    def _classes_downstream(self) -> dict:
+        """{path: qualnames of classes with a method in `_downstream`}."""
+        found: dict = {}
+        for path, qualname in self._downstream:
+            fn = self.project.function(Ctx(path, qualname))
+            if fn is not None and fn.cls:
+                found.setdefault(path, set()).add(fn.cls)
+        return found
 
     def source(self, flow: Flow):
         """The ModelCall a flow starts at."""
@@ -434,10 +476,12 @@ class OutputFlow:
                 facts.bindings.setdefault(target, []).append((assign.line, op, assign.value))
         for test in fn.tests:
             facts.checked |= _checked_names(test)
+        any_validator = False
         for site in fn.calls:
             validated = self._validated_arg(site.call, ctx)
             if validated is None:
                 continue
+            any_validator = True
             name = E.dotted(validated)
             if name:
                 facts.validated.add(name)
@@ -449,7 +493,7 @@ class OutputFlow:
             for bline, op, value in facts.bindings.get(name, ()):
                 if op == "for":
                     facts.validated.update(filter(None, (_root_name(e) for e in value.children)))
-        for expr in _function_exprs(fn):
+        for expr in _function_exprs(fn) if any_validator else ():
             for node in E.walk(expr):
                 if isinstance(node, E.Comp) and any(
                     isinstance(inner, E.Call) and self._validated_arg(inner, ctx) is not None for inner in E.walk(node.elt)

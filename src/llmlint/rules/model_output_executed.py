@@ -59,6 +59,8 @@ class ModelOutputExecuted(Rule):
         flow = analysis.output_flow
         for idx, fn in analysis.project.functions():
             ctx = Ctx(idx.path, fn.qualname)
+            if not flow.may_hold_output(ctx):
+                continue
             for site in fn.calls:
                 if _last_name(site.call.func) not in CANDIDATES:
                     continue
