@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 
 from llmlint.finding import Location
-from llmlint.index import MODULE_SCOPE, Span
 from llmlint.project import Project
 
 
@@ -117,10 +116,4 @@ class Analysis:
 
     def location(self, path: str, node) -> Location:
         """A Location for an index Span or an exprs.Call."""
-        if isinstance(node, Span):
-            return Location(self.display(path), node.line, node.col, node.end_line, node.end_col)
         return Location(self.display(path), node.line, node.col, node.end_line, node.end_col)
-
-    def describe_function(self, path: str, qualname: str) -> str:
-        name = "module level" if qualname == MODULE_SCOPE else f"{qualname}()"
-        return f"{name} in {self.display(path)}"

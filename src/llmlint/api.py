@@ -28,8 +28,7 @@ def lint_paths(
     paths = [str(p) for p in paths] or ["."]
     rules = all_rules()
     config = config or load_config(paths, None, rules)
-    found = discover(paths, config, force_exclude=force_exclude)
-    indexed = index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
+    found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter)
     run_key = _run_key(found, indexed, config)
     record = indexed.cache.get_run(run_key) if indexed.cache is not None and run_key else None
     if not (isinstance(record, tuple) and len(record) == 3):
@@ -53,10 +52,14 @@ def lint_paths(
 
 def build_analysis(paths, config: Config, *, jobs=0, use_cache=True, force_exclude=False, prefilter=True):
     """Discover, index and link: the Analysis every rule (and `llmlint inventory`) works on."""
-    found = discover(paths, config, force_exclude=force_exclude)
-    indexed = index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
+    found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter)
     problems = sorted(found.problems + indexed.problems, key=lambda p: p.path)
     return _analysis(found, indexed), problems, len(found.files)
+
+
+def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, prefilter):
+    found = discover(paths, config, force_exclude=force_exclude)
+    return found, index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
 
 
 def _analysis(found, indexed) -> Analysis:
@@ -72,7 +75,7 @@ def _check(analysis: Analysis, config: Config, rules) -> list:
     findings = []
     for checker in checkers:
         findings.extend(checker.check(analysis))
-    return [f for f in findings if is_enabled(config, rules[f.rule_id], _relative(f.location.path))]
+    return [f for f in findings if is_enabled(config, rules[f.rule_id], f.location.path)]
 
 
 def _suppression_facts(analysis: Analysis):
@@ -101,6 +104,3 @@ def _run_key(found, indexed, config: Config) -> str | None:
         digest.update(f"{f.path}\0{f.display}\0{f.project_root}\0{value}\0".encode())
     return digest.hexdigest()
 
-
-def _relative(display: str) -> str:
-    return display if not os.path.isabs(display) else os.path.relpath(display)

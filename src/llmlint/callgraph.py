@@ -67,25 +67,6 @@ def reaching(graph: nx.DiGraph, targets) -> set:
     return found
 
 
-def callers_paths(graph: nx.DiGraph, node, limit: int = 50):
-    """Callers of `node`, transitively, nearest first (breadth-first), at most `limit`."""
-    if node not in graph:
-        return []
-    order = []
-    seen = {node}
-    frontier = [node]
-    while frontier and len(order) < limit:
-        nxt = []
-        for current in frontier:
-            for caller in graph.predecessors(current):
-                if caller not in seen:
-                    seen.add(caller)
-                    order.append(caller)
-                    nxt.append(caller)
-        frontier = nxt
-    return order
-
-
 def sites_into(graph: nx.DiGraph, targets) -> dict:
     """{(path, line, col) of a call site: the callee in `targets` it calls (or passes as a callback)}."""
     found = {}

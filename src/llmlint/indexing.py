@@ -18,7 +18,7 @@ from llmlint.cache import Cache, cache_key
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE
 from llmlint.prefilter import relevant_closure, scan
-from llmlint.source import MAX_BYTES, decode_source, parse_and_index
+from llmlint.source import MAX_BYTES, parse_and_index, source_text
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
 
@@ -93,11 +93,7 @@ def index_digest(index) -> str:
 
 def _index_one(job):
     path, display, module, is_package, data = job
-    if len(data) > MAX_BYTES:
-        return None, Problem(display, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB"), None
-    if b"\x00" in data:
-        return None, Problem(display, "binary file (contains NUL bytes)"), None
-    text, problem = decode_source(data, display)
+    text, problem = source_text(data, display)
     if problem is not None:
         return None, problem, None
     index, problem = parse_and_index(text, path, display, module, is_package)

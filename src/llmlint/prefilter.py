@@ -66,24 +66,6 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
     return marked, imported
 
 
-def has_markers(data: bytes) -> bool:
-    return scan(data, "", False)[0]
-
-
-def select_relevant(files: list, data_of) -> set:
-    """The subset of `files` (objects with .path, .module, .is_package) worth parsing.
-
-    `data_of(file)` returns the file's bytes (or None when unreadable: kept, so that the reader reports it)."""
-    entries = []
-    for f in files:
-        data = data_of(f)
-        if data is None:
-            entries.append((f, True, ()))
-        else:
-            marked, imported = scan(data, f.module, f.is_package)
-            entries.append((f, marked, imported))
-    return relevant_closure(entries)
-
 
 def relevant_closure(entries) -> set:
     """From (file, marked, imported modules) triples: the marked files, every project module that imports one of

@@ -16,12 +16,8 @@ from llmlint.index import ModuleIndex, build_index
 MAX_BYTES = 5 * 1024 * 1024  # larger files are generated code or data, not hand-written model calls
 
 
-def read_source(path: str, display: str) -> tuple[str | None, Problem | None]:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as error:
-        return None, Problem(display, f"cannot read: {error.strerror or error}")
+def source_text(data: bytes, display: str) -> tuple[str | None, Problem | None]:
+    """The text of a file's bytes (read up to MAX_BYTES + 1), or why it is not Python source."""
     if len(data) > MAX_BYTES:
         return None, Problem(display, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     if b"\x00" in data:
