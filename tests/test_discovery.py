@@ -269,3 +269,19 @@ def test_namespace_folder_inside_a_package_keeps_the_package_name(tmp_path):
     found = discover([str(tmp_path)], Config(root=str(tmp_path)))
     modules = {f.module for f in found.files}
     assert modules == {"sdk", "sdk.llms.chat.transformation", "script"}
+
+
+def test_top_level_namespace_package_is_named_by_how_its_init_imports_itself(cwd):
+    """`llama_index/core/__init__.py` (no `llama_index/__init__.py`) imports `llama_index.core...`: the modules
+    are `llama_index.core...`. A plain folder above a package (`services/` above `app/`) adds nothing."""
+    touch(cwd, "llama_index/core/base.py", "services/app/main.py", "services/app/__init__.py")
+    (cwd / "llama_index" / "core" / "__init__.py").write_text(
+        "from llama_index.core.base import Engine\n", encoding="utf-8"
+    )
+    files = {f.display: f.module for f in discover(["."], Config()).files}
+    assert files == {
+        "llama_index/core/__init__.py": "llama_index.core",
+        "llama_index/core/base.py": "llama_index.core.base",
+        "services/app/__init__.py": "app",
+        "services/app/main.py": "app.main",
+    }

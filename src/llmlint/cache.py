@@ -13,7 +13,7 @@ from pathlib import Path
 from llmlint import __version__
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "10"
+INDEX_FORMAT = "11"
 
 
 def cache_key(data: bytes, module: str, is_package: bool, salt: str = "") -> str:

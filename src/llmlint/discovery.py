@@ -177,6 +177,7 @@ class _Walker:
         self.files: dict[str, SourceFile] = {}  # real path -> file
         self.problems: list[Problem] = []
         self._is_package_dir: dict[str, bool] = {}
+        self._namespaces: dict[tuple, list] = {}
         self._project_root: dict[str, str | None] = {}
 
     # exclusion
@@ -269,7 +270,33 @@ class _Walker:
                 break
             parts.extend(gap)  # PEP 420 folders without __init__.py inside a regular package
             folder = _up(folder, len(gap))
+        parts.extend(self._namespace_parents(folder, parts[-1]))
         return ".".join(reversed(parts)), is_package
+
+    def _namespace_parents(self, folder: str, top: str, limit: int = 3) -> list[str]:
+        """Names of the PEP 420 namespace folders above the top-level package `top` in `folder` (`llama_index`
+        above `core`). A folder without __init__.py counts as one only when the package's __init__.py names
+        itself by the longer name (`llama_index.core`); otherwise the folder is just where the code lives."""
+        key = (folder, top)
+        if key not in self._namespaces:
+            names: list[str] = []
+            try:
+                with open(os.path.join(folder, top, "__init__.py"), "rb") as handle:
+                    head = handle.read(65536)
+            except OSError:
+                head = b""
+            probe = folder
+            while head and len(names) < limit:
+                name = os.path.basename(probe)
+                if not name.isidentifier() or self.is_package_dir(probe) or os.path.dirname(probe) == probe:
+                    break
+                dotted = ".".join([name, *reversed(names), top]).encode()
+                if not re.search(rb"(?<![\w.])" + re.escape(dotted) + rb"\b", head):
+                    break
+                names.append(name)
+                probe = os.path.dirname(probe)
+            self._namespaces[key] = names
+        return self._namespaces[key]
 
     def _namespace_gap(self, folder: str, limit: int = 4) -> list[str]:
         """Names of the folders from `folder` up to (not including) the nearest package folder above it, when

@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.exprs import Call, ExprBuilder, Name, Unknown, dotted
+from llmlint.positions import AstPositions, PositionMismatch, comment_lines
 
 MODULE_SCOPE = "<module>"
 KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENAI|ANTHROPIC|GROQ|COHERE|MISTRAL|GOOGLE|GEMINI|HF|HUGGINGFACE|TOGETHER)_(?:API_)?(?:KEY|TOKEN)")
@@ -179,10 +180,12 @@ def _dotted_node(node) -> str:
 class _Indexer(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, index: ModuleIndex, positions, module: cst.Module | None = None):
+    def __init__(self, index: ModuleIndex, positions, module: cst.Module | None = None, comments: bool = True):
         super().__init__()
         self.index = index
         self.positions = positions
+        self.paired = isinstance(positions, AstPositions)  # statements are announced to it as the walk reaches them
+        self.comments = comments  # collect Comment nodes (when no `ast` tree gave them already)
         self.module = module
         self.if_stack: list = []  # (line, test Expr) of the enclosing `if` statements
         self.arm_stack: list = []  # (line, last line of the body) of the enclosing `if` statements
@@ -222,14 +225,25 @@ class _Indexer(cst.CSTVisitor):
 
     # statements (for suppression lines)
     def on_visit(self, node) -> bool:
+        if self.paired and isinstance(node, _PAIRED):
+            self.positions.enter(node)
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             self.stmt_lines.append(self.positions[node].start.line)
-        return super().on_visit(node)
+        visit = _VISIT.get((type(self), type(node)))
+        if visit is None:
+            visit = _VISIT[(type(self), type(node))] = getattr(type(self), f"visit_{type(node).__name__}", False)
+        return visit is False or visit(self, node) is not False
 
     def on_leave(self, original_node) -> None:
-        super().on_leave(original_node)
+        leave = _LEAVE.get((type(self), type(original_node)))
+        if leave is None:
+            leave = _LEAVE[(type(self), type(original_node))] = getattr(type(self), f"leave_{type(original_node).__name__}", False)
+        if leave is not False:
+            leave(self, original_node)
         if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             self.stmt_lines.pop()
+        if self.paired and isinstance(original_node, _PAIRED):
+            self.positions.leave(original_node)
 
     # imports
     def _imports(self):
@@ -488,7 +502,8 @@ class _Indexer(cst.CSTVisitor):
             self.index.key_strings.append(StringConst(node.value, self.span(node)))
 
     def visit_Comment(self, node: cst.Comment) -> None:
-        self.index.comments[self.positions[node].start.line] = node.value
+        if self.comments:
+            self.index.comments[self.positions[node].start.line] = node.value
 
 
 def _arg_spans(node: cst.Call, span) -> tuple:
@@ -589,11 +604,35 @@ def walk_tree(visitor: cst.CSTVisitor, node: cst.CSTNode) -> None:
     visitor.on_leave(node)
 
 
-def build_index(module: cst.Module, path: str, module_name: str, is_package: bool, line_count: int) -> ModuleIndex:
+_PAIRED = (cst.SimpleStatementLine, cst.BaseSmallStatement, cst.BaseCompoundStatement)
+_VISIT: dict = {}  # (visitor class, node class) -> its visit_* function, or False
+_LEAVE: dict = {}
+
+
+def build_index(module: cst.Module, path: str, module_name: str, is_package: bool, line_count: int, text: str | None = None,
+                tree=None) -> ModuleIndex:
+    """The index of a parsed module. With the `ast` tree of the same `text`, positions and comments come from it;
+    without (or when the two trees do not line up), from libcst's PositionProvider."""
+    if tree is not None:
+        try:
+            index = _walk(module, path, module_name, is_package, line_count, AstPositions(text, tree, module), comments=False)
+            index.comments = comment_lines(text, tree)
+            return index
+        except PositionMismatch:
+            pass
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    index = _walk(wrapper.module, path, module_name, is_package, line_count, wrapper.resolve(PositionProvider), comments=tree is None)
+    if tree is not None:
+        index.comments = comment_lines(text, tree)
+    return index
+
+
+def _walk(module, path, module_name, is_package, line_count, positions, comments: bool) -> ModuleIndex:
     index = ModuleIndex(path, module_name, is_package, line_count)
-    indexer = _Indexer(index, wrapper.resolve(PositionProvider), wrapper.module)
-    walk_tree(indexer, wrapper.module)
+    indexer = _Indexer(index, positions, module, comments)
+    walk_tree(indexer, module)
+    if indexer.paired:
+        positions.finish()
     for fn in index.functions.values():
         fn.calls.sort(key=lambda site: (site.call.line, site.call.col, -site.call.end_line, -site.call.end_col))
         _link_call_context(fn)

@@ -41,14 +41,14 @@ def decode_source(data: bytes, display: str) -> tuple[str | None, Problem | None
 
 def parse_and_index(text: str, path: str, display: str, module: str, is_package: bool) -> tuple[ModuleIndex | None, Problem | None]:
     """Parse `text` with libcst and build its index."""
-    too_deep = nesting_problem(text)
+    tree, too_deep = python_tree(text)
     if too_deep:
         return None, Problem(display, too_deep)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
-        tree = cst.parse_module(text)
-        return build_index(tree, path, module, is_package, text.count("\n") + 1), None
+        parsed = cst.parse_module(text)
+        return build_index(parsed, path, module, is_package, text.count("\n") + 1, text, tree), None
     except cst.ParserSyntaxError as error:
         detail = re.sub(r"^(parser error: )?error at \d+:\d+: ", "", error.message.splitlines()[0])
         return None, Problem(display, f"syntax error at line {error.editor_line}, column {error.editor_column}: {detail}")
@@ -63,17 +63,20 @@ def parse_and_index(text: str, path: str, display: str, module: str, is_package:
         sys.setrecursionlimit(limit)
 
 
-def nesting_problem(text: str) -> str | None:
-    """Why `text` is nested too deeply to hand to libcst, whose native parser overflows its stack on input that
-    CPython's own parser rejects with a clean error; None when it is fine (other syntax errors are libcst's to name)."""
+def python_tree(text: str):
+    """(CPython's own `ast` tree of `text` or None, why `text` is nested too deeply to hand to libcst or None).
+
+    The tree gives the indexer its positions and comments. The check comes first because libcst's native parser
+    overflows its stack on input that CPython's parser rejects with a clean error; other syntax errors are left
+    for libcst to name."""
     try:
-        compile(text, "<llmlint>", "exec", ast.PyCF_ONLY_AST)
+        return compile(text, "<llmlint>", "exec", ast.PyCF_ONLY_AST), None
     except SyntaxError as error:
         message = str(error.msg)
         if "too many" in message or "too deeply" in message or "too complex" in message:
-            return f"nested too deeply to parse ({message})"
+            return None, f"nested too deeply to parse ({message})"
     except (RecursionError, MemoryError):
-        return "nested too deeply to parse"
+        return None, "nested too deeply to parse"
     except ValueError:
-        return None  # source with NUL bytes is reported by the reader
-    return None
+        pass  # source with NUL bytes is reported by the reader
+    return None, None
