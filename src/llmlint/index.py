@@ -15,7 +15,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.exprs import Call, ExprBuilder, Name, Unknown, dotted
-from llmlint.positions import AstPositions, PositionMismatch, comment_lines
+from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, comment_lines
 
 MODULE_SCOPE = "<module>"
 KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENAI|ANTHROPIC|GROQ|COHERE|MISTRAL|GOOGLE|GEMINI|HF|HUGGINGFACE|TOGETHER)_(?:API_)?(?:KEY|TOKEN)")
@@ -184,6 +184,7 @@ class _Indexer(cst.CSTVisitor):
         super().__init__()
         self.index = index
         self.positions = positions
+        self.kinds = _KINDS.setdefault(type(self), {})  # node class -> _NodeKind
         self.paired = isinstance(positions, AstPositions)  # statements are announced to it as the walk reaches them
         self.comments = comments  # collect Comment nodes (when no `ast` tree gave them already)
         self.module = module
@@ -225,25 +226,23 @@ class _Indexer(cst.CSTVisitor):
 
     # statements (for suppression lines)
     def on_visit(self, node) -> bool:
-        if self.paired and isinstance(node, _PAIRED):
-            self.positions.enter(node)
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            self.stmt_lines.append(self.positions[node].start.line)
-        visit = _VISIT.get((type(self), type(node)))
-        if visit is None:
-            visit = _VISIT[(type(self), type(node))] = getattr(type(self), f"visit_{type(node).__name__}", False)
-        return visit is False or visit(self, node) is not False
+        kind = self.kinds.get(type(node)) or _kind(type(self), type(node))
+        if kind.statement:
+            if self.paired:
+                self.positions.enter(node)
+            if kind.line:
+                self.stmt_lines.append(self.positions[node].start.line)
+        return kind.visit is None or kind.visit(self, node) is not False
 
     def on_leave(self, original_node) -> None:
-        leave = _LEAVE.get((type(self), type(original_node)))
-        if leave is None:
-            leave = _LEAVE[(type(self), type(original_node))] = getattr(type(self), f"leave_{type(original_node).__name__}", False)
-        if leave is not False:
-            leave(self, original_node)
-        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            self.stmt_lines.pop()
-        if self.paired and isinstance(original_node, _PAIRED):
-            self.positions.leave(original_node)
+        kind = self.kinds.get(type(original_node)) or _kind(type(self), type(original_node))
+        if kind.leave is not None:
+            kind.leave(self, original_node)
+        if kind.statement:
+            if kind.line:
+                self.stmt_lines.pop()
+            if self.paired:
+                self.positions.leave(original_node)
 
     # imports
     def _imports(self):
@@ -579,34 +578,67 @@ def _all_exprs(fn: FunctionIndex):
 
 
 _CHILD_FIELDS: dict = {}
+_IS_NODE: dict = {}  # type -> whether it is a libcst node (isinstance against libcst's ABCs is slow)
 
 
-def _child_fields(cls) -> tuple:
-    names = _CHILD_FIELDS.get(cls)
+def _child_fields(cls, skip_trivia: bool) -> tuple:
+    names = _CHILD_FIELDS.get((cls, skip_trivia))
     if names is None:
-        names = tuple(f.name for f in dataclasses.fields(cls))
-        _CHILD_FIELDS[cls] = names
+        names = tuple(f.name for f in dataclasses.fields(cls) if not (skip_trivia and TRIVIA_FIELD.search(f.name)))
+        _CHILD_FIELDS[(cls, skip_trivia)] = names
     return names
 
 
-def walk_tree(visitor: cst.CSTVisitor, node: cst.CSTNode) -> None:
+def _is_node(value) -> bool:
+    kind = type(value)
+    found = _IS_NODE.get(kind)
+    if found is None:
+        found = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
+    return found
+
+
+def walk_tree(visitor: cst.CSTVisitor, node: cst.CSTNode, skip_trivia: bool = False) -> None:
     """Visit `node` and its descendants with `visitor`'s visit_*/leave_* methods, as `node.visit(visitor)` does,
-    but read-only: libcst's own traversal rebuilds every node it passes, which costs more than the parse."""
+    but read-only: libcst's own traversal rebuilds every node it passes, which costs more than the parse.
+    With `skip_trivia`, whitespace, comments and punctuation are not visited."""
     if visitor.on_visit(node):
-        for name in _child_fields(type(node)):
+        for name in _child_fields(type(node), skip_trivia):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                walk_tree(visitor, value)
-            elif isinstance(value, (list, tuple)):
+            if type(value) is list or type(value) is tuple:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        walk_tree(visitor, item)
+                    if _is_node(item):
+                        walk_tree(visitor, item, skip_trivia)
+            elif _is_node(value):
+                walk_tree(visitor, value, skip_trivia)
     visitor.on_leave(node)
 
 
-_PAIRED = (cst.SimpleStatementLine, cst.BaseSmallStatement, cst.BaseCompoundStatement)
-_VISIT: dict = {}  # (visitor class, node class) -> its visit_* function, or False
-_LEAVE: dict = {}
+@dataclass(frozen=True)
+class _NodeKind:
+    """What the indexer does with one class of node, looked up once per class (libcst's own visitor looks its
+    visit_* method up by name at every node, and its base classes are ABCs, slow to test against)."""
+
+    statement: bool  # a statement (small or compound) or a line of small statements
+    line: bool  # starts a line of its own (SimpleStatementLine or compound): the line suppressions refer to
+    visit: object
+    leave: object
+
+
+_KINDS: dict = {}  # visitor class -> {node class: _NodeKind}
+
+
+def _kind(visitor_class, node_class) -> _NodeKind:
+    kinds = _KINDS.setdefault(visitor_class, {})
+    found = kinds.get(node_class)
+    if found is None:
+        line = issubclass(node_class, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+        found = kinds[node_class] = _NodeKind(
+            line or issubclass(node_class, cst.BaseSmallStatement),
+            line,
+            getattr(visitor_class, f"visit_{node_class.__name__}", None),
+            getattr(visitor_class, f"leave_{node_class.__name__}", None),
+        )
+    return found
 
 
 def build_index(module: cst.Module, path: str, module_name: str, is_package: bool, line_count: int, text: str | None = None,
@@ -630,7 +662,7 @@ def build_index(module: cst.Module, path: str, module_name: str, is_package: boo
 def _walk(module, path, module_name, is_package, line_count, positions, comments: bool) -> ModuleIndex:
     index = ModuleIndex(path, module_name, is_package, line_count)
     indexer = _Indexer(index, positions, module, comments)
-    walk_tree(indexer, module)
+    walk_tree(indexer, module, skip_trivia=not comments)
     if indexer.paired:
         positions.finish()
     for fn in index.functions.values():

@@ -64,6 +64,8 @@ class AstPositions:
         self.module = module
         self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
         self.statements = list(_ast_statements(tree.body))
+        self.calls_by_statement = _ast_calls_by_statement(tree)
+        self.ascii = text.isascii()
         self.next_statement = 0
         self.ranges: dict = {}
         self.stack: list = []  # (libcst statement, text offset where its source starts, decorators included)
@@ -149,7 +151,7 @@ class AstPositions:
 
     def _pair_calls(self, node, tree) -> None:
         mine = _own_calls(node)
-        theirs = sorted(_ast_own_calls(tree), key=lambda c: (c.lineno, c.col_offset, -c.end_lineno, -c.end_col_offset))
+        theirs = sorted(self.calls_by_statement.get(id(tree), ()), key=lambda c: (c.lineno, c.col_offset, -c.end_lineno, -c.end_col_offset))
         if len(mine) != len(theirs):
             raise PositionMismatch("calls differ")
         for call, expr in zip(mine, theirs):
@@ -226,6 +228,8 @@ class AstPositions:
         return self.text[starts[line - 1] : end]
 
     def _column(self, line: int, byte_column: int) -> int:
+        if self.ascii:
+            return byte_column
         text = self._line_text(line)
         if text.isascii():
             return byte_column
@@ -320,30 +324,36 @@ def _ast_statements(body):
                     yield from _ast_statements(child.body)
 
 
-def _ast_own_calls(statement):
-    """The calls in `statement` itself, not in the statements nested in it."""
-    stack = [statement]
-    found = []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Call):
-            found.append(node)
-        for name, value in ast.iter_fields(node):
-            if isinstance(value, list):
+def _ast_calls_by_statement(tree: ast.Module) -> dict:
+    """{id of a statement: the calls in it, not in the statements nested in it}, in one pass over the tree."""
+    found: dict = {}
+
+    def visit(node, calls):
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
                 for item in value:
                     if isinstance(item, ast.stmt):
-                        break
-                    if isinstance(item, ast.AST):
-                        stack.append(item)
+                        own = found[id(item)] = []
+                        visit(item, own)
+                    elif isinstance(item, ast.AST):
+                        if type(item) is ast.Call:
+                            calls.append(item)
+                        visit(item, calls)
             elif isinstance(value, ast.AST):
-                stack.append(value)
+                if type(value) is ast.Call:
+                    calls.append(value)
+                visit(value, calls)
+
+    visit(tree, [])
     return found
 
 
 _FIELDS: dict = {}
 
 
-_NO_CALLS = re.compile(r"whitespace|^lpar$|^rpar$|comma|semicolon|leading_lines|lines_after|^equal$|colon|^operator$|^dot$|bracket|brace|^asynchronous$")
+# libcst fields that hold only whitespace, comments and punctuation
+TRIVIA_FIELD = re.compile(r"^header$|^footer$|whitespace|^lpar$|^rpar$|comma|semicolon|leading_lines|lines_after|^equal$|colon|^operator$|^dot$|bracket|brace|^asynchronous$")
 
 
 def _fields(cls) -> tuple:
@@ -351,9 +361,20 @@ def _fields(cls) -> tuple:
     names = _FIELDS.get(cls)
     if names is None:
         order = _SOURCE_ORDER.get(cls, ())
-        names = order + tuple(f.name for f in dataclasses.fields(cls) if f.name not in order and not _NO_CALLS.search(f.name))
+        names = order + tuple(f.name for f in dataclasses.fields(cls) if f.name not in order and not TRIVIA_FIELD.search(f.name))
         _FIELDS[cls] = names
     return names
+
+
+_DESCEND: dict = {}  # type -> whether the calls of a statement may be inside a value of this type
+
+
+def _descend(value) -> bool:
+    kind = type(value)
+    found = _DESCEND.get(kind)
+    if found is None:
+        found = _DESCEND[kind] = isinstance(value, cst.CSTNode) and not isinstance(value, (cst.BaseSuite, cst.BaseStatement))
+    return found
 
 
 def _own_calls(statement) -> list:
@@ -361,17 +382,16 @@ def _own_calls(statement) -> list:
     found = []
 
     def visit(node):
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             found.append(node)
         for name in _fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                if not isinstance(value, (cst.BaseSuite, cst.BaseStatement)):
-                    visit(value)
-            elif isinstance(value, (list, tuple)):
+            if type(value) is list or type(value) is tuple:
                 for item in value:
-                    if isinstance(item, cst.CSTNode) and not isinstance(item, (cst.BaseSuite, cst.BaseStatement)):
+                    if _descend(item):
                         visit(item)
+            elif _descend(value):
+                visit(value)
 
     visit(statement)
     return found
