@@ -1,4 +1,4 @@
-from llmlint.cli import main
+from llmlint.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

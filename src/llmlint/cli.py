@@ -78,7 +78,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
             click.echo(render_statistics(report), err=True, nl=False)
         click.echo(summary(report), err=True)
     failing = [f for f in report.findings if f.severity.rank >= config.fail_on.rank]
-    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+    _exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
 
 
 @main.command()
@@ -149,6 +149,26 @@ def _load_config(paths, config_file, select, ignore, fail_on):
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
     return config, rules
+
+
+_HARD_EXIT = False  # set by `entry`, the console script: the process ends with the command
+
+
+def entry():
+    """The `llmlint` console script (and `python -m llmlint`)."""
+    global _HARD_EXIT
+    _HARD_EXIT = True
+    main()
+
+
+def _exit(code: int) -> None:
+    """End the run with `code`. From the console script, once the output is flushed, the process ends without
+    freeing the analysis object by object (mypy's hard exit): on a large repository that takes seconds."""
+    if _HARD_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _run(action):

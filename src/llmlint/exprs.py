@@ -13,23 +13,23 @@ from typing import Union
 import libcst as cst
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Const:
     value: object  # str, bytes, int, float, bool, None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Name:
     id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attr:
     base: "Expr"
     attr: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     func: "Expr"
     args: tuple
@@ -57,37 +57,37 @@ class Call:
         return self.kwarg(*names)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FStr:
     parts: tuple  # str pieces and Expr holes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BinOp:
     op: str
     left: "Expr"
     right: "Expr"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subscript:
     value: "Expr"
     index: "Expr"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slice:
     lower: "Expr | None"
     upper: "Expr | None"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Seq:
     kind: str  # list, tuple, set
     elts: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DictExpr:
     items: tuple  # ((key Expr or None for **, value Expr), ...)
 
@@ -98,7 +98,7 @@ class DictExpr:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comp:
     kind: str  # gen, list, set, dict
     elt: "Expr"
@@ -106,31 +106,31 @@ class Comp:
     has_condition: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Await:
     value: "Expr"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lambda:
     body: "Expr"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IfExp:
     body: "Expr"
     orelse: "Expr"
     test: "Expr | None" = None  # the condition; not a sub-expression of the value, so `walk` leaves it out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Compare:
     left: "Expr"
     ops: tuple
     comparators: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unknown:
     kind: str  # the libcst node type, for messages and debugging
     children: tuple = ()  # sub-expressions worth following (operands, arguments)

@@ -22,7 +22,7 @@ KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENA
 KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9_\-])(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     line: int
     col: int  # 1-based
@@ -33,7 +33,7 @@ class Span:
         return (self.line, self.col) <= (line, col) <= (self.end_line, self.end_col)
 
 
-@dataclass
+@dataclass(slots=True)
 class Handler:
     span: Span
     caught: tuple  # dotted names of the caught classes; () for a bare except
@@ -42,7 +42,7 @@ class Handler:
     name: str | None = None  # the `as` name the caught error is bound to
 
 
-@dataclass
+@dataclass(slots=True)
 class TryInfo:
     id: int
     span: Span
@@ -50,7 +50,7 @@ class TryInfo:
     handlers: list
 
 
-@dataclass
+@dataclass(slots=True)
 class LoopInfo:
     id: int
     kind: str  # "while" or "for"
@@ -62,7 +62,7 @@ class LoopInfo:
     is_async: bool = False  # `async for`
 
 
-@dataclass
+@dataclass(slots=True)
 class Exit:
     """A statement that leaves the normal flow: `break`, `continue`, `return` or `raise`."""
 
@@ -75,7 +75,7 @@ class Exit:
     handler_of: int | None = None  # id of the try whose except clause holds it (innermost)
 
 
-@dataclass
+@dataclass(slots=True)
 class Assign:
     target: str  # dotted target ("x", "self.client"); "" when not a plain name chain
     value: object  # Expr
@@ -86,7 +86,7 @@ class Assign:
     arms: tuple = ()  # ((line of an enclosing `if`, 0 in its body / 1 in its else), ...), outermost first
 
 
-@dataclass
+@dataclass(slots=True)
 class CallSite:
     call: Call
     scope: str  # qualname of the enclosing function in this module, or MODULE_SCOPE
@@ -100,7 +100,7 @@ class CallSite:
     arg_spans: tuple = ()  # ((position or keyword, Span), ...) for the call's arguments, in source order
 
 
-@dataclass
+@dataclass(slots=True)
 class FunctionIndex:
     qualname: str
     name: str
@@ -126,7 +126,7 @@ class FunctionIndex:
     exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
 
 
-@dataclass
+@dataclass(slots=True)
 class ClassIndex:
     qualname: str
     name: str
@@ -136,14 +136,14 @@ class ClassIndex:
     attrs: list = field(default_factory=list)  # class-level Assigns
 
 
-@dataclass
+@dataclass(slots=True)
 class StringConst:
     value: str
     span: Span
     context: str = ""  # the keyword or assignment target it is given to ("api_key", "os.environ[OPENAI_API_KEY]")
 
 
-@dataclass
+@dataclass(slots=True)
 class ModuleIndex:
     path: str
     module: str
