@@ -13,7 +13,7 @@ from pathlib import Path
 from llmlint import __version__
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "11"
+INDEX_FORMAT = "12"
 
 
 def cache_key(data: bytes, module: str, is_package: bool, salt: str = "") -> str:
@@ -46,7 +46,8 @@ class Cache:
         self._write(self._entry(key), value)
 
     def manifest(self) -> dict:
-        """path -> ((size, mtime_ns, module, is_package), content key, marked, imported): the last survey's facts."""
+        """path -> ((size, mtime_ns, module, is_package), content key, marked, imports, defined names): the last
+        survey's facts."""
         try:
             with open(self.dir / "manifest", "rb") as handle:
                 data = pickle.load(handle)

@@ -30,7 +30,8 @@ class FileState:
     file: object  # discovery.SourceFile
     key: str | None = None  # content key (None: unreadable)
     marked: bool = False  # has pre-filter markers of its own
-    imported: tuple = ()  # module names it may import
+    imported: tuple = ()  # what it may import (prefilter.scan)
+    defined: tuple = ()  # the names a package __init__ defines itself
     data: bytes | None = None  # its bytes, when read in this run
     problem: Problem | None = None
 
@@ -120,7 +121,7 @@ def survey(files, cache: Cache | None) -> list[FileState]:
             continue
         known = manifest.get(f.path)
         if known is not None and known[0] == (st.st_size, st.st_mtime_ns, f.module, f.is_package) and st.st_mtime_ns < trusted_before:
-            _, state.key, state.marked, state.imported = known
+            _, state.key, state.marked, state.imported, state.defined = known
         else:
             try:
                 with open(f.path, "rb") as handle:
@@ -130,10 +131,10 @@ def survey(files, cache: Cache | None) -> list[FileState]:
                 states.append(state)
                 continue
             state.key = cache_key(state.data, f.module, f.is_package)
-            marked, imported = scan(state.data, f.module, f.is_package)
-            state.marked, state.imported = marked, tuple(sorted(imported))
+            state.marked, state.imported, state.defined = scan(state.data, f.module, f.is_package)
             if cache is not None:
-                manifest[f.path] = ((st.st_size, st.st_mtime_ns, f.module, f.is_package), state.key, state.marked, state.imported)
+                manifest[f.path] = ((st.st_size, st.st_mtime_ns, f.module, f.is_package), state.key, state.marked, state.imported,
+                                    state.defined)
         states.append(state)
     if cache is not None:
         manifest["__saved__"] = time.time_ns()
@@ -148,7 +149,7 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     problems = [s.problem for s in states if s.problem is not None]
     readable = [s for s in states if s.problem is None]
     if prefilter:
-        keep = relevant_closure([(s.file, s.marked, s.imported) for s in readable])
+        keep = relevant_closure([(s.file, s.marked, s.imported, s.defined) for s in readable])
         relevant = [s for s in readable if s.file in keep]
     else:
         relevant = list(readable)

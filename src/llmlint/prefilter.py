@@ -34,15 +34,24 @@ def is_sdk_module(module: str) -> bool:
             or module.startswith(("google.generativeai", "google.genai")))
 
 
-def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
-    """(whether the file has markers of its own, the module names it may import: a superset)."""
+_DEFINED = re.compile(rb"\n(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|\n(\w+)[ \t]*(?::[^=\n]*)?=(?!=)")
+
+
+def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+    """(whether the file has markers of its own, what it imports, the names a package __init__ defines itself).
+
+    What it imports is a superset, each entry `module` (an `import module`, or `from package import module`)
+    or `module:name` (`from module import name`, when `module.name` is not a module of the project: the
+    closure decides). Only package __init__ modules get their defined names (top-level def, class, assignment)."""
     imported: set[str] = set()
+    edges: set[str] = set()
     for match in _IMPORT_LINE.finditer(b"\n" + data):
         if match.group(3) is not None:
             for part in match.group(3).decode("utf-8", "replace").split(","):
                 name = part.strip().split(" as ")[0].strip()
                 if name:
                     imported.add(name)
+                    edges.add(name)
             continue
         source = match.group(1).decode("utf-8", "replace")
         level = len(source) - len(source.lstrip("."))
@@ -51,8 +60,11 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
             imported.add(base)
         for part in match.group(2).decode("utf-8", "replace").replace(")", "").split(","):
             name = part.strip().split(" as ")[0].strip()
-            if name and name != "*":
-                imported.add(f"{base}.{name}" if base else name)
+            if name:
+                if name != "*":
+                    imported.add(f"{base}.{name}" if base else name)
+                if base:
+                    edges.add(f"{base}:{name}")
     own_root = module.split(".", 1)[0]
     # an SDK's own modules importing each other are not a use of the SDK (relative imports resolve to its name)
     in_sdk = own_root in SDK_ROOTS  # an SDK's own sources: only its use of another model SDK marks it
@@ -63,38 +75,97 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, set[str]]:
     if not marked and not in_sdk and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):
         # (an SDK's own transport code posting to its endpoints is the SDK, not a raw HTTP model call)
         marked = _ENDPOINT.search(data) is not None
-    return marked, imported
-
+    defined: tuple[str, ...] = ()
+    if is_package:
+        defined = tuple(sorted({(m.group(1) or m.group(2)).decode() for m in _DEFINED.finditer(b"\n" + data)}))
+    return marked, tuple(sorted(edges)), defined
 
 
 def relevant_closure(entries) -> set:
-    """From (file, marked, imported modules) triples: the marked files, every project module that imports one of
-    them (transitively), and every project module those import (transitively)."""
+    """From (file, marked, imports, defined names) of every file (as `scan` gives them): the marked files, every
+    project module that imports one of them (transitively), and every project module those import (transitively).
+
+    Two refinements keep the closure to what can matter:
+    - importing a name from a package whose __init__ is relevant only because it re-exports something from a
+      relevant module counts only when the name is one of those re-exports or defined by the __init__ itself
+      (`from anthropic import BaseModel` does not reach `anthropic.lib.bedrock` through `anthropic/__init__.py`);
+    - a model SDK's own sources are the SDK: the closure does not follow them down into the rest of the SDK
+      (the implementation of anthropic's client is not a project's code), only into other project modules."""
     by_module: dict[str, list] = {}
-    for f, _, _ in entries:
+    for f, _, _, _ in entries:
         by_module.setdefault(f.module, []).append(f)
-    relevant = {f for f, marked, _ in entries if marked}
-    if not relevant:
-        return relevant
-    imports = {f: {m for m in imported if m in by_module} for f, _, imported in entries}
-    importers: dict[str, set] = {}
-    for f, modules in imports.items():
-        for m in modules:
-            importers.setdefault(m, set()).add(f)
-    stack = list(relevant)  # upward: modules that import a relevant module
+    marked = {f for f, is_marked, _, _ in entries if is_marked}
+    if not marked:
+        return set()
+    defined = {f: set(names) for f, _, _, names in entries if f.is_package}
+    uses: dict = {}  # file -> [(module, name or None)]: what it takes from which project module
+    importers: dict[str, list] = {}  # module -> [(importing file, name or None)]
+    for f, _, imports, _ in entries:
+        found = []
+        for entry in imports:
+            module, _, name = entry.partition(":")
+            if name and f"{module}.{name}" in by_module:
+                module, name = f"{module}.{name}", ""
+            if module in by_module:
+                found.append((module, name or None))
+        uses[f] = found
+        for module, name in found:
+            importers.setdefault(module, []).append((f, name))
+    relevant = set(marked)
+    exported: dict = {}  # relevant package __init__ -> names it gives from relevant modules, or None for any
+
+    def reexports(package, seen=()) -> set | None:
+        names = set(defined.get(package, ()))
+        for module, name in uses[package]:
+            if not any(dep in relevant for dep in by_module[module]):
+                continue
+            if name is None:
+                names.add(module.rsplit(".", 1)[-1])
+            elif name != "*":
+                names.add(name)
+            else:  # a star import: whatever the relevant module exports
+                for dep in by_module[module]:
+                    if dep not in relevant:
+                        continue
+                    if not dep.is_package or dep in marked or dep in seen:
+                        return None
+                    inner = reexports(dep, (*seen, package))
+                    if inner is None:
+                        return None
+                    names |= inner
+        return names
+
+    def takes_relevant(importer, target, name) -> bool:
+        if name is None or name == "*" or not target.is_package or target in marked:
+            return True
+        names = exported.get(target, False)
+        if names is False:
+            names = exported[target] = reexports(target)
+        return names is None or name in names
+
+    stack = list(marked)  # upward: modules that take something relevant from a relevant module
     while stack:
-        f = stack.pop()
-        for importer in importers.get(f.module, ()):
-            if importer not in relevant:
+        target = stack.pop()
+        exported.clear()  # what packages re-export grows as modules become relevant
+        for importer, name in importers.get(target.module, ()):
+            if importer not in relevant and takes_relevant(importer, target, name):
                 relevant.add(importer)
                 stack.append(importer)
+        for importer, _ in importers.get(target.module, ()):  # a package re-exporting `target` now gives more
+            if importer.is_package and importer in relevant:
+                for outer, name in importers.get(importer.module, ()):
+                    if outer not in relevant and takes_relevant(outer, importer, name):
+                        relevant.add(outer)
+                        stack.append(outer)
     stack = list(relevant)  # downward: project modules the relevant ones use (an SDK's sources stay the SDK's)
     while stack:
         f = stack.pop()
-        for m in imports.get(f, ()):
-            if is_sdk_module(m) and m.split(".", 1)[0] != f.module.split(".", 1)[0]:
+        own_root = f.module.split(".", 1)[0]
+        in_sdk = is_sdk_module(f.module)
+        for module, _ in uses[f]:
+            if is_sdk_module(module) and (in_sdk or module.split(".", 1)[0] != own_root):
                 continue
-            for dep in by_module.get(m, ()):
+            for dep in by_module.get(module, ()):
                 if dep not in relevant:
                     relevant.add(dep)
                     stack.append(dep)
