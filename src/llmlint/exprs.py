@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+import sys
+
 import libcst as cst
 
 
@@ -241,10 +243,10 @@ class ExprBuilder:
     def _Name(self, node):
         if node.value in ("None", "True", "False"):
             return Const({"None": None, "True": True, "False": False}[node.value])
-        return Name(node.value)
+        return Name(sys.intern(node.value))  # one string per identifier: shared again when the index is unpickled
 
     def _Attribute(self, node):
-        return Attr(self.build(node.value), node.attr.value)
+        return Attr(self.build(node.value), sys.intern(node.attr.value))
 
     # constants
     def _SimpleString(self, node):

@@ -117,10 +117,9 @@ class FunctionIndex:
     tries: list = field(default_factory=list)
     loops: list = field(default_factory=list)
     tests: list = field(default_factory=list)  # if/while/assert conditions
-    names_used: set = field(default_factory=set)
     imports: dict = field(default_factory=dict)  # function-local imports
     parent: str | None = None  # enclosing function's qualname, for nested functions
-    global_names: set = field(default_factory=set)  # names declared `global` (their assignments also bind the module's)
+    global_names: tuple = ()  # names declared `global` (their assignments also bind the module's)
     decorator_spans: tuple = ()  # Span of each decorator's expression (after the `@`)
     decorator_code: tuple = ()  # source text of each decorator's expression
     exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
@@ -465,7 +464,7 @@ class _Indexer(cst.CSTVisitor):
                 self.index.functions[MODULE_SCOPE].assigns.append(record)
 
     def visit_Global(self, node: cst.Global) -> None:
-        self.fn.global_names.update(item.name.value for item in node.names)
+        self.fn.global_names += tuple(item.name.value for item in node.names if item.name.value not in self.fn.global_names)
 
     # calls and names
     def visit_Lambda(self, node) -> None:
@@ -483,9 +482,6 @@ class _Indexer(cst.CSTVisitor):
         method = call.func.attr if hasattr(call.func, "attr") else None
         if method in ("append", "extend", "insert") and dotted(call.func.base) and call.args:
             self.fn.assigns.append(Assign(dotted(call.func.base), call.args[-1], call.line, method, arms=self.arms(call.line)))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.fn.names_used.add(node.value)
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if KEY_PATTERN.search(node.value):

@@ -77,18 +77,12 @@ def index_digest(index) -> str:
     span = module_fn.span if module_fn is not None else None
     if module_fn is not None:
         module_fn.span = None
-    sets = {}  # sets pickle in hash order, which differs between processes: digest them sorted
-    for fn in index.functions.values():
-        sets[fn.qualname] = (fn.names_used, fn.global_names)
-        fn.names_used, fn.global_names = sorted(fn.names_used), sorted(fn.global_names)
     try:
         data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
     finally:
         index.comments, index.line_count = comments, line_count
         if module_fn is not None:
             module_fn.span = span
-        for fn in index.functions.values():
-            fn.names_used, fn.global_names = sets[fn.qualname]
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -181,6 +175,8 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
             with open(state.file.path, "rb") as handle:
                 state.data = handle.read(MAX_BYTES + 1)
     jobs_list = [(s.file.path, s.file.display, s.file.module, s.file.is_package, s.data) for s in todo]
+    for state in states:  # the bytes are in jobs_list now, or no longer needed
+        state.data = None
     for state, outcome in zip(todo, _run(jobs_list, jobs)):
         index, problem, digest = outcome
         if cache:
