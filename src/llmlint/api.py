@@ -40,7 +40,8 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter) -> Re
     record = indexed.cache.get_run(run_key) if indexed.cache is not None and run_key else None
     if not (isinstance(record, tuple) and len(record) == 3):
         analysis = _analysis(found, indexed)
-        record = (_check(analysis, config, rules), *_suppression_facts(analysis))
+        findings = _check(analysis, config, rules)
+        record = (findings, *_suppression_facts(analysis, findings))
         if indexed.cache is not None and run_key:
             indexed.cache.put_run(run_key, record)
     findings, comments, statements = record
@@ -100,15 +101,18 @@ def _check(analysis: Analysis, config: Config, rules) -> list:
     return [f for f in findings if is_enabled(config, rules[f.rule_id], f.location.path)]
 
 
-def _suppression_facts(analysis: Analysis):
-    """(comments by displayed path, first line of the statement of each call) for the suppression filter."""
+def _suppression_facts(analysis: Analysis, findings) -> tuple:
+    """(comments by displayed path, the first line of the statement of each call on a line with a finding): what
+    the suppression filter needs, kept with the findings in the run cache."""
     comments, statements = {}, {}
+    lines = {(f.location.path, f.location.line) for f in findings}
     for idx in analysis.project.indexes.values():
         display = analysis.display(idx.path)
         comments[display] = idx.comments
         for fn in idx.functions.values():
             for site in fn.calls:
-                statements[(display, site.call.line)] = site.stmt_line
+                if (display, site.call.line) in lines:
+                    statements[(display, site.call.line)] = site.stmt_line
     return comments, statements
 
 

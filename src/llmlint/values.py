@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ctx:
     """Where an expression stands: a module (by path) and a function in it (qualname)."""
 
@@ -13,14 +13,14 @@ class Ctx:
     function: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ext:
     """Something from outside the project: a module, class or function, by qualified name (`openai.OpenAI`)."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obj:
     """An object made by calling something external (`OpenAI(timeout=5)`), seen through attribute `path`.
 
@@ -39,19 +39,19 @@ class Obj:
         return Obj(self.cls, self.ctor, self.ctor_ctx, f"{self.path}.{name}" if self.path else name, self.chain, self.parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Func:
     path: str
     qualname: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Klass:
     path: str
     qualname: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Inst:
     """An instance of a project class."""
 
@@ -59,14 +59,14 @@ class Inst:
     qualname: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mod:
     """A module of the project."""
 
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lit:
     """A constant or string-ish expression, with the context it stands in."""
 
