@@ -7,6 +7,7 @@ without its comments, so that a change that leaves the code as it was does not i
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -96,7 +97,9 @@ def _index_one(job):
 
 
 def _index_chunk(jobs):
-    return [_index_one(job) for job in jobs]
+    results = [_index_one(job) for job in jobs]
+    gc.collect()  # workers are forked with the collector paused: free any cycle a chunk's trees left behind
+    return results
 
 
 def survey(files, cache: Cache | None) -> list[FileState]:

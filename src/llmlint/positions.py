@@ -327,26 +327,27 @@ def _ast_statements(body):
 def _ast_calls_by_statement(tree: ast.Module) -> dict:
     """{id of a statement: the calls in it, not in the statements nested in it}, in one pass over the tree."""
     found: dict = {}
-
-    def visit(node, calls):
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.stmt):
-                        own = found[id(item)] = []
-                        visit(item, own)
-                    elif isinstance(item, ast.AST):
-                        if type(item) is ast.Call:
-                            calls.append(item)
-                        visit(item, calls)
-            elif isinstance(value, ast.AST):
-                if type(value) is ast.Call:
-                    calls.append(value)
-                visit(value, calls)
-
-    visit(tree, [])
+    _collect_ast_calls(tree, [], found)
     return found
+
+
+def _collect_ast_calls(node, calls: list, found: dict) -> None:
+    # (a module-level function, not a closure: a recursive closure is a reference cycle that keeps the tree alive)
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, ast.stmt):
+                    own = found[id(item)] = []
+                    _collect_ast_calls(item, own, found)
+                elif isinstance(item, ast.AST):
+                    if type(item) is ast.Call:
+                        calls.append(item)
+                    _collect_ast_calls(item, calls, found)
+        elif isinstance(value, ast.AST):
+            if type(value) is ast.Call:
+                calls.append(value)
+            _collect_ast_calls(value, calls, found)
 
 
 _FIELDS: dict = {}
@@ -379,22 +380,22 @@ def _descend(value) -> bool:
 
 def _own_calls(statement) -> list:
     """The libcst calls in `statement` itself (nested statements and blocks left out), in source order."""
-    found = []
-
-    def visit(node):
-        if type(node) is cst.Call:
-            found.append(node)
-        for name in _fields(type(node)):
-            value = getattr(node, name)
-            if type(value) is list or type(value) is tuple:
-                for item in value:
-                    if _descend(item):
-                        visit(item)
-            elif _descend(value):
-                visit(value)
-
-    visit(statement)
+    found: list = []
+    _collect_calls(statement, found)
     return found
+
+
+def _collect_calls(node, found: list) -> None:
+    if type(node) is cst.Call:
+        found.append(node)
+    for name in _fields(type(node)):
+        value = getattr(node, name)
+        if type(value) is list or type(value) is tuple:
+            for item in value:
+                if _descend(item):
+                    _collect_calls(item, found)
+        elif _descend(value):
+            _collect_calls(value, found)
 
 
 def _cst_dotted(node) -> str:
