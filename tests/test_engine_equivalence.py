@@ -48,6 +48,21 @@ def test_cache_changes_nothing(corpus, baseline):
     assert findings_of(warm) == baseline
 
 
+def test_indexes_gone_from_the_cache_are_built_again(corpus, baseline):
+    """A warm run knows each file's digest without loading its index; if linking must run again and an index is
+    no longer in the cache, the file is indexed again instead of dropping out of the analysis."""
+    lint_paths([str(corpus)], Config(root=str(corpus)), jobs=1, use_cache=True)
+    kept = {"manifest", "facts"}
+    removed = 0
+    for path in (corpus / ".llmlint_cache").rglob("*"):
+        if path.is_file() and path.name not in kept and path.name not in (".gitignore", "CACHEDIR.TAG"):
+            path.unlink()
+            removed += 1
+    assert removed > 100
+    report = lint_paths([str(corpus)], Config(root=str(corpus)), jobs=1, use_cache=True)
+    assert findings_of(report) == baseline
+
+
 def test_process_pool_changes_nothing(corpus, baseline, monkeypatch):
     monkeypatch.setattr(indexing, "IN_PROCESS_LIMIT", 0)
     report = lint_paths([str(corpus)], Config(root=str(corpus)), jobs=2, use_cache=False)

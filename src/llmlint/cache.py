@@ -13,7 +13,7 @@ from pathlib import Path
 from llmlint import __version__
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "12"
+INDEX_FORMAT = "13"
 
 
 def cache_key(data: bytes, module: str, is_package: bool, salt: str = "") -> str:
@@ -57,6 +57,19 @@ class Cache:
 
     def save_manifest(self, manifest: dict) -> None:
         self._write(self.dir / "manifest", manifest)
+
+    def facts(self) -> dict:
+        """content key -> (Problem or None, index digest or None) of every file indexed so far: what a run needs
+        to know about a file whose index it may never have to load."""
+        try:
+            with open(self.dir / "facts", "rb") as handle:
+                data = pickle.load(handle)
+            return data if isinstance(data, dict) else {}
+        except Exception:
+            return {}
+
+    def save_facts(self, facts: dict) -> None:
+        self._write(self.dir / "facts", facts)
 
     def get_run(self, key: str):
         """The linked results of an earlier run over exactly the same code and configuration."""

@@ -10,28 +10,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+import operator
 import sys
 
 import libcst as cst
 
 
-@dataclass(frozen=True, slots=True)
+def compact(cls):
+    """Make a slots dataclass pickle as `cls(*fields)`: half the bytes and about three times faster to load than
+    pickle's default for slots (and than dataclasses' own for frozen ones), which matters when thousands of
+    indexes come back from the worker processes or out of the cache. Not frozen for the same reason; nothing
+    changes an Expr once built (hashing and equality are by fields, as for a frozen dataclass)."""
+    names = cls.__slots__
+    if len(names) == 1:
+        name = names[0]
+        cls.__reduce__ = lambda self: (cls, (getattr(self, name),))
+    else:
+        get = operator.attrgetter(*names)
+        cls.__reduce__ = lambda self: (cls, get(self))
+    return cls
+
+
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Const:
     value: object  # str, bytes, int, float, bool, None
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Name:
     id: str
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Attr:
     base: "Expr"
     attr: str
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Call:
     func: "Expr"
     args: tuple
@@ -59,37 +79,43 @@ class Call:
         return self.kwarg(*names)
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class FStr:
     parts: tuple  # str pieces and Expr holes
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class BinOp:
     op: str
     left: "Expr"
     right: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Subscript:
     value: "Expr"
     index: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Slice:
     lower: "Expr | None"
     upper: "Expr | None"
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Seq:
     kind: str  # list, tuple, set
     elts: tuple
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class DictExpr:
     items: tuple  # ((key Expr or None for **, value Expr), ...)
 
@@ -100,7 +126,8 @@ class DictExpr:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Comp:
     kind: str  # gen, list, set, dict
     elt: "Expr"
@@ -108,31 +135,36 @@ class Comp:
     has_condition: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Await:
     value: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Lambda:
     body: "Expr"
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class IfExp:
     body: "Expr"
     orelse: "Expr"
     test: "Expr | None" = None  # the condition; not a sub-expression of the value, so `walk` leaves it out
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Compare:
     left: "Expr"
     ops: tuple
     comparators: tuple
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Unknown:
     kind: str  # the libcst node type, for messages and debugging
     children: tuple = ()  # sub-expressions worth following (operands, arguments)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from llmlint.exprs import Call, ExprBuilder, Name, Unknown, dotted
+from llmlint.exprs import Call, ExprBuilder, Name, Unknown, compact, dotted
 from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, comment_lines
 
 MODULE_SCOPE = "<module>"
@@ -22,7 +22,8 @@ KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENA
 KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9_\-])(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
 
 
-@dataclass(frozen=True, slots=True)
+@compact
+@dataclass(unsafe_hash=True, slots=True)
 class Span:
     line: int
     col: int  # 1-based
@@ -33,6 +34,7 @@ class Span:
         return (self.line, self.col) <= (line, col) <= (self.end_line, self.end_col)
 
 
+@compact
 @dataclass(slots=True)
 class Handler:
     span: Span
@@ -42,6 +44,7 @@ class Handler:
     name: str | None = None  # the `as` name the caught error is bound to
 
 
+@compact
 @dataclass(slots=True)
 class TryInfo:
     id: int
@@ -50,6 +53,7 @@ class TryInfo:
     handlers: list
 
 
+@compact
 @dataclass(slots=True)
 class LoopInfo:
     id: int
@@ -62,6 +66,7 @@ class LoopInfo:
     is_async: bool = False  # `async for`
 
 
+@compact
 @dataclass(slots=True)
 class Exit:
     """A statement that leaves the normal flow: `break`, `continue`, `return` or `raise`."""
@@ -75,6 +80,7 @@ class Exit:
     handler_of: int | None = None  # id of the try whose except clause holds it (innermost)
 
 
+@compact
 @dataclass(slots=True)
 class Assign:
     target: str  # dotted target ("x", "self.client"); "" when not a plain name chain
@@ -86,6 +92,7 @@ class Assign:
     arms: tuple = ()  # ((line of an enclosing `if`, 0 in its body / 1 in its else), ...), outermost first
 
 
+@compact
 @dataclass(slots=True)
 class CallSite:
     call: Call
@@ -100,6 +107,7 @@ class CallSite:
     arg_spans: tuple = ()  # ((position or keyword, Span), ...) for the call's arguments, in source order
 
 
+@compact
 @dataclass(slots=True)
 class FunctionIndex:
     qualname: str
@@ -125,6 +133,7 @@ class FunctionIndex:
     exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
 
 
+@compact
 @dataclass(slots=True)
 class ClassIndex:
     qualname: str
@@ -135,6 +144,7 @@ class ClassIndex:
     attrs: list = field(default_factory=list)  # class-level Assigns
 
 
+@compact
 @dataclass(slots=True)
 class StringConst:
     value: str
@@ -142,6 +152,7 @@ class StringConst:
     context: str = ""  # the keyword or assignment target it is given to ("api_key", "os.environ[OPENAI_API_KEY]")
 
 
+@compact
 @dataclass(slots=True)
 class ModuleIndex:
     path: str

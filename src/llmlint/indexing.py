@@ -50,13 +50,15 @@ class Indexed:
     parsed: int = 0
 
     def load_all(self) -> list:
-        """Every relevant file's index, from this run or from the cache."""
+        """Every relevant file's index, from this run or from the cache (built again if gone from it)."""
         indexes = []
         for state in self.relevant:
             index = self.fresh.get(state.file.path)
-            if index is None and self.cache is not None:
+            if index is None and self.cache is not None and self.digests.get(state.file.path) is not None:
                 entry = cached_entry(self.cache, state.key)
-                index = entry[0] if entry else None
+                if entry is None or entry[0] is None:
+                    entry = _index_one(_job(state.file, _read(state.file.path)))
+                index = entry[0]
             if index is not None:
                 index.path = state.file.path  # the cache is keyed by content: the same bytes may live elsewhere
                 indexes.append(index)
@@ -156,16 +158,18 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
         if id(state) not in kept and state.data is not None and (b"\x00" in state.data or len(state.data) > MAX_BYTES):
             problems.append(_index_one((state.file.path, state.file.display, state.file.module, state.file.is_package, state.data))[1])
     todo = []
+    facts = cache.facts() if cache else {}
+    known_facts = len(facts)
     for state in result.relevant:
-        entry = cached_entry(cache, state.key) if cache else None
-        if entry is not None and state.data is None:
-            index, problem, digest = entry
-            result.digests[state.file.path] = digest
+        if state.data is None and state.key in facts:  # unchanged: its index is loaded only if linking must rerun
+            problem, result.digests[state.file.path] = facts[state.key]
             if problem is not None:
                 problems.append(problem)
-            continue  # loaded again only if the linked results must be recomputed
+            continue
+        entry = cached_entry(cache, state.key) if cache else None
         if entry is not None:
             index, problem, digest = entry
+            facts[state.key] = (problem, digest)
             if index is not None:
                 result.fresh[state.file.path] = index
             result.digests[state.file.path] = digest
@@ -175,22 +179,33 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
         todo.append(state)
     for state in todo:
         if state.data is None:  # described by the manifest, but its index is gone from the cache
-            with open(state.file.path, "rb") as handle:
-                state.data = handle.read(MAX_BYTES + 1)
-    jobs_list = [(s.file.path, s.file.display, s.file.module, s.file.is_package, s.data) for s in todo]
+            state.data = _read(state.file.path)
+    jobs_list = [_job(s.file, s.data) for s in todo]
     for state in states:  # the bytes are in jobs_list now, or no longer needed
         state.data = None
     for state, outcome in zip(todo, _run(jobs_list, jobs)):
         index, problem, digest = outcome
         if cache:
             cache.put(state.key, outcome)
+            facts[state.key] = (problem, digest)
         if index is not None:
             result.fresh[state.file.path] = index
         result.digests[state.file.path] = digest
         if problem is not None:
             problems.append(problem)
+    if cache is not None and len(facts) != known_facts:
+        cache.save_facts(facts)
     result.parsed = len(todo)
     return result
+
+
+def _job(f, data: bytes) -> tuple:
+    return (f.path, f.display, f.module, f.is_package, data)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(MAX_BYTES + 1)
 
 
 def _run(jobs_list, jobs: int):
