@@ -11,7 +11,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from llmlint import index as index_module
+from llmlint import indexer as index_module
 from llmlint.positions import AstPositions, PositionMismatch, comment_lines
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -178,6 +178,7 @@ class _Walker:
         self.problems: list[Problem] = []
         self._is_package_dir: dict[str, bool] = {}
         self._namespaces: dict[tuple, list] = {}
+        self._packages: dict[str, str] = {}
         self._project_root: dict[str, str | None] = {}
 
     # exclusion
@@ -254,24 +255,33 @@ class _Walker:
         folder, name = os.path.split(path)
         stem = name.rsplit(".", 1)[0]
         is_package = stem == "__init__"
-        parts = [] if is_package else [stem]
+        package = self._package_of(folder)
         if is_package:
-            parts.append(os.path.basename(folder))
-            folder = os.path.dirname(folder)
-        while True:
-            while self.is_package_dir(folder):
-                parent = os.path.dirname(folder)
-                if parent == folder:
+            return package, True
+        return (f"{package}.{stem}" if package else stem), False
+
+    def _package_of(self, folder: str) -> str:
+        """The dotted package name of `folder` ("" when it is not inside a package), once per folder."""
+        found = self._packages.get(folder)
+        if found is None:
+            parts: list[str] = []
+            probe = folder
+            while True:
+                while self.is_package_dir(probe):
+                    parent = os.path.dirname(probe)
+                    if parent == probe:
+                        break
+                    parts.append(os.path.basename(probe))
+                    probe = parent
+                gap = self._namespace_gap(probe)
+                if not gap:
                     break
-                parts.append(os.path.basename(folder))
-                folder = parent
-            gap = self._namespace_gap(folder)
-            if not gap:
-                break
-            parts.extend(gap)  # PEP 420 folders without __init__.py inside a regular package
-            folder = _up(folder, len(gap))
-        parts.extend(self._namespace_parents(folder, parts[-1]))
-        return ".".join(reversed(parts)), is_package
+                parts.extend(gap)  # PEP 420 folders without __init__.py inside a regular package
+                probe = _up(probe, len(gap))
+            if parts:
+                parts.extend(self._namespace_parents(probe, parts[-1]))
+            found = self._packages[folder] = ".".join(reversed(parts))
+        return found
 
     def _namespace_parents(self, folder: str, top: str, limit: int = 3) -> list[str]:
         """Names of the PEP 420 namespace folders above the top-level package `top` in `folder` (`llama_index`

@@ -8,10 +8,8 @@ import re
 import sys
 import tokenize
 
-import libcst as cst
-
 from llmlint.finding import Problem
-from llmlint.index import ModuleIndex, build_index
+from llmlint.index import ModuleIndex
 
 MAX_BYTES = 5 * 1024 * 1024  # larger files are generated code or data, not hand-written model calls
 
@@ -41,6 +39,10 @@ def decode_source(data: bytes, display: str) -> tuple[str | None, Problem | None
 
 def parse_and_index(text: str, path: str, display: str, module: str, is_package: bool) -> tuple[ModuleIndex | None, Problem | None]:
     """Parse `text` with libcst and build its index."""
+    import libcst as cst  # (here: a run whose results are all cached never needs libcst)
+
+    from llmlint.indexer import build_index
+
     tree, too_deep = python_tree(text)
     if too_deep:
         return None, Problem(display, too_deep)

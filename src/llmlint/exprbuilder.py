@@ -1,0 +1,222 @@
+"""Builds `exprs.Expr` values from libcst expression nodes (imported only where files are parsed)."""
+
+from __future__ import annotations
+
+import sys
+
+import libcst as cst
+
+from llmlint.exprs import Expr, Attr, Await, BinOp, Call, Comp, Compare, Const, DictExpr, FStr, IfExp, Lambda, Name, Seq, Slice, Subscript, Unknown
+
+_BINOPS = {
+    cst.Add: "+",
+    cst.Subtract: "-",
+    cst.Multiply: "*",
+    cst.Divide: "/",
+    cst.FloorDivide: "//",
+    cst.Modulo: "%",
+    cst.Power: "**",
+    cst.BitOr: "|",
+    cst.BitAnd: "&",
+    cst.BitXor: "^",
+    cst.LeftShift: "<<",
+    cst.RightShift: ">>",
+    cst.MatrixMultiply: "@",
+}
+
+
+class ExprBuilder:
+    """Turns libcst expressions into `Expr`, with positions for calls."""
+
+    def __init__(self, positions):
+        self._positions = positions  # libcst PositionProvider mapping
+        self._built: dict = {}  # node -> Expr: each node is built once and its Expr shared (smaller pickles too)
+
+    def build(self, node) -> Expr:
+        built = self._built.get(node)
+        if built is None:
+            method = getattr(self, "_" + type(node).__name__, None)
+            built = Unknown(type(node).__name__, tuple(self._children(node))) if method is None else method(node)
+            self._built[node] = built
+        return built
+
+    def _children(self, node):
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                yield self.build(child)
+            elif isinstance(child, (cst.Arg, cst.Element, cst.DictElement)):
+                yield self.build(child.value)
+
+    # names and attributes
+    def _Name(self, node):
+        if node.value in ("None", "True", "False"):
+            return Const({"None": None, "True": True, "False": False}[node.value])
+        return Name(sys.intern(node.value))  # one string per identifier: shared again when the index is unpickled
+
+    def _Attribute(self, node):
+        return Attr(self.build(node.value), sys.intern(node.attr.value))
+
+    # constants
+    def _SimpleString(self, node):
+        try:
+            return Const(node.evaluated_value)
+        except Exception:
+            return Unknown("SimpleString")
+
+    def _ConcatenatedString(self, node):
+        left, right = self.build(node.left), self.build(node.right)
+        if isinstance(left, Const) and isinstance(right, Const) and type(left.value) is type(right.value):
+            return Const(left.value + right.value)
+        return FStr(_fparts(left) + _fparts(right))
+
+    def _FormattedString(self, node):
+        parts = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(_unescape_fstring_text(part.value, node.prefix))
+            else:
+                parts.append(self.build(part.expression))
+        return FStr(tuple(parts))
+
+    def _Integer(self, node):
+        try:
+            return Const(int(node.value.replace("_", ""), 0))
+        except ValueError:
+            return Unknown("Integer")
+
+    def _Float(self, node):
+        try:
+            return Const(float(node.value.replace("_", "")))
+        except ValueError:
+            return Unknown("Float")
+
+    def _UnaryOperation(self, node):
+        operand = self.build(node.expression)
+        if isinstance(node.operator, cst.Minus) and isinstance(operand, Const) and isinstance(operand.value, (int, float)):
+            return Const(-operand.value)
+        if isinstance(node.operator, cst.Not):
+            return Unknown("Not", (operand,))
+        return Unknown("UnaryOperation", (operand,))
+
+    # operations
+    def _BinaryOperation(self, node):
+        op = _BINOPS.get(type(node.operator), "?")
+        return BinOp(op, self.build(node.left), self.build(node.right))
+
+    def _BooleanOperation(self, node):
+        return Unknown("BooleanOperation", (self.build(node.left), self.build(node.right)))
+
+    def _Comparison(self, node):
+        ops = tuple(type(t.operator).__name__ for t in node.comparisons)
+        return Compare(self.build(node.left), ops, tuple(self.build(t.comparator) for t in node.comparisons))
+
+    def _IfExp(self, node):
+        return IfExp(self.build(node.body), self.build(node.orelse), self.build(node.test))
+
+    def _Await(self, node):
+        return Await(self.build(node.expression))
+
+    def _Lambda(self, node):
+        return Lambda(self.build(node.body))
+
+    def _Subscript(self, node):
+        value = self.build(node.value)
+        if len(node.slice) != 1:
+            return Subscript(value, Unknown("Tuple"))
+        index = node.slice[0].slice
+        if isinstance(index, cst.Slice):
+            built = Slice(
+                self.build(index.lower) if index.lower is not None else None,
+                self.build(index.upper) if index.upper is not None else None,
+            )
+        else:
+            built = self.build(index.value)
+        return Subscript(value, built)
+
+    # containers
+    def _List(self, node):
+        return Seq("list", tuple(self.build(e.value) for e in node.elements))
+
+    def _Tuple(self, node):
+        return Seq("tuple", tuple(self.build(e.value) for e in node.elements))
+
+    def _Set(self, node):
+        return Seq("set", tuple(self.build(e.value) for e in node.elements))
+
+    def _Dict(self, node):
+        items = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                items.append((self.build(element.key), self.build(element.value)))
+            else:
+                items.append((None, self.build(element.value)))
+        return DictExpr(tuple(items))
+
+    def _comp(self, kind, node, elt):
+        iters, has_condition = [], False
+        clause = node.for_in
+        while clause is not None:
+            iters.append(self.build(clause.iter))
+            has_condition = has_condition or bool(clause.ifs)
+            clause = clause.inner_for_in
+        return Comp(kind, elt, tuple(iters), has_condition)
+
+    def _GeneratorExp(self, node):
+        return self._comp("gen", node, self.build(node.elt))
+
+    def _ListComp(self, node):
+        return self._comp("list", node, self.build(node.elt))
+
+    def _SetComp(self, node):
+        return self._comp("set", node, self.build(node.elt))
+
+    def _DictComp(self, node):
+        return self._comp("dict", node, Seq("tuple", (self.build(node.key), self.build(node.value))))
+
+    # calls
+    def _Call(self, node):
+        args, kwargs, has_star = [], [], False
+        for arg in node.args:
+            value = self.build(arg.value)
+            if arg.keyword is not None:
+                kwargs.append((arg.keyword.value, value))
+            elif arg.star == "**":
+                kwargs.append((None, value))
+                has_star = True
+            elif arg.star == "*":
+                has_star = True
+                args.append(Unknown("Starred", (value,)))
+            else:
+                args.append(value)
+        pos = self._positions[node]
+        return Call(
+            self.build(node.func),
+            tuple(args),
+            tuple(kwargs),
+            pos.start.line,
+            pos.start.column + 1,
+            pos.end.line,
+            pos.end.column + 1,
+            has_star,
+        )
+
+    def _NamedExpr(self, node):
+        return self.build(node.value)
+
+
+def _fparts(expr) -> tuple:
+    if isinstance(expr, FStr):
+        return expr.parts
+    if isinstance(expr, Const) and isinstance(expr.value, str):
+        return (expr.value,)
+    return (expr,)
+
+
+def _unescape_fstring_text(text: str, prefix: str) -> str:
+    text = text.replace("{{", "{").replace("}}", "}")
+    if "r" in prefix.lower() or "\\" not in text:
+        return text
+    try:
+        return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except UnicodeDecodeError:
+        return text
