@@ -146,7 +146,7 @@ def relevant_closure(entries) -> set:
     stack = list(marked)  # upward: modules that take something relevant from a relevant module
     while stack:
         target = stack.pop()
-        exported.clear()  # what packages re-export grows as modules become relevant
+        _forget_reexports(exported, importers, target)  # what those packages re-export grew
         for importer, name in importers.get(target.module, ()):
             if importer not in relevant and takes_relevant(importer, target, name):
                 relevant.add(importer)
@@ -170,3 +170,16 @@ def relevant_closure(entries) -> set:
                     relevant.add(dep)
                     stack.append(dep)
     return relevant
+
+
+def _forget_reexports(exported: dict, importers: dict, target) -> None:
+    """Drop the cached re-exports of every package that imports `target`, directly or through star imports."""
+    stack = [f for f, _ in importers.get(target.module, ()) if f.is_package]
+    seen = set(stack)
+    while stack:
+        package = stack.pop()
+        exported.pop(package, None)
+        for outer, name in importers.get(package.module, ()):
+            if name == "*" and outer.is_package and outer not in seen:
+                seen.add(outer)
+                stack.append(outer)
