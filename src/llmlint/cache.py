@@ -34,13 +34,7 @@ class Cache:
         return self.dir / key[:2] / key
 
     def get(self, key: str):
-        try:
-            with open(self._entry(key), "rb") as handle:
-                return pickle.load(handle)
-        except FileNotFoundError:
-            return None
-        except Exception:  # a corrupt or foreign entry: rebuild it
-            return None
+        return self._load(self._entry(key))
 
     def put(self, key: str, value) -> None:
         self._write(self._entry(key), value)
@@ -48,12 +42,7 @@ class Cache:
     def manifest(self) -> dict:
         """path -> ((size, mtime_ns, module, is_package), content key, marked, imports, defined names): the last
         survey's facts."""
-        try:
-            with open(self.dir / "manifest", "rb") as handle:
-                data = pickle.load(handle)
-            return data if isinstance(data, dict) else {}
-        except Exception:
-            return {}
+        return self._table("manifest")
 
     def save_manifest(self, manifest: dict) -> None:
         self._write(self.dir / "manifest", manifest)
@@ -61,12 +50,7 @@ class Cache:
     def facts(self) -> dict:
         """content key -> (Problem or None, index digest or None) of every file indexed so far: what a run needs
         to know about a file whose index it may never have to load."""
-        try:
-            with open(self.dir / "facts", "rb") as handle:
-                data = pickle.load(handle)
-            return data if isinstance(data, dict) else {}
-        except Exception:
-            return {}
+        return self._table("facts")
 
     def save_facts(self, facts: dict) -> None:
         self._write(self.dir / "facts", facts)
@@ -77,6 +61,18 @@ class Cache:
 
     def put_run(self, key: str, value) -> None:
         self.put("run-" + key, value)
+
+    def _load(self, path: Path):
+        """What `path` holds, or None when it is absent, corrupt or foreign (it is rebuilt)."""
+        try:
+            with open(path, "rb") as handle:
+                return pickle.load(handle)
+        except Exception:
+            return None
+
+    def _table(self, name: str) -> dict:
+        data = self._load(self.dir / name)
+        return data if isinstance(data, dict) else {}
 
     def _write(self, target: Path, value) -> None:
         try:

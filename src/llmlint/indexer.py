@@ -12,15 +12,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from llmlint.exprbuilder import ExprBuilder
 from llmlint.exprs import Call, Unknown, dotted
 from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, KEY_NAME, KEY_PATTERN, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
-from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, comment_lines
-
-
-def _dotted_node(node) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return _dotted_node(node.value) + "." + node.attr.value
-    return ""
+from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, comment_lines, cst_dotted
 
 
 class _Indexer(cst.CSTVisitor):
@@ -97,7 +89,7 @@ class _Indexer(cst.CSTVisitor):
     def visit_Import(self, node: cst.Import) -> None:
         table = self._imports()
         for alias in node.names:
-            name = _dotted_node(alias.name)
+            name = cst_dotted(alias.name)
             if alias.asname is not None:
                 table[alias.asname.name.value] = name
             else:
@@ -106,13 +98,13 @@ class _Indexer(cst.CSTVisitor):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         level = len(node.relative)
-        base = resolve_relative(self.index.module, self.index.is_package, level, _dotted_node(node.module) if node.module else "")
+        base = resolve_relative(self.index.module, self.index.is_package, level, cst_dotted(node.module) if node.module else "")
         if isinstance(node.names, cst.ImportStar):
             self._imports().setdefault("*", [])
             self._imports()["*"].append(base)
             return
         for alias in node.names:
-            name = _dotted_node(alias.name)
+            name = cst_dotted(alias.name)
             local = alias.asname.name.value if alias.asname is not None else name
             self._imports()[local] = f"{base}.{name}" if base else name
 

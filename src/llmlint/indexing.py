@@ -123,8 +123,7 @@ def survey(files, cache: Cache | None) -> list[FileState]:
             _, state.key, state.marked, state.imported, state.defined = known
         else:
             try:
-                with open(f.path, "rb") as handle:
-                    state.data = handle.read(MAX_BYTES + 1)
+                state.data = _read(f.path)
             except OSError as error:
                 state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
                 states.append(state)
@@ -156,7 +155,7 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     kept = set(id(s) for s in relevant)
     for state in readable:  # files the pre-filter passed over are still reported when they cannot be text
         if id(state) not in kept and state.data is not None and (b"\x00" in state.data or len(state.data) > MAX_BYTES):
-            problems.append(_index_one((state.file.path, state.file.display, state.file.module, state.file.is_package, state.data))[1])
+            problems.append(_index_one(_job(state.file, state.data))[1])
     todo = []
     facts = cache.facts() if cache else {}
     known_facts = len(facts)
@@ -168,15 +167,9 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
             continue
         entry = cached_entry(cache, state.key) if cache else None
         if entry is not None:
-            index, problem, digest = entry
-            facts[state.key] = (problem, digest)
-            if index is not None:
-                result.fresh[state.file.path] = index
-            result.digests[state.file.path] = digest
-            if problem is not None:
-                problems.append(problem)
-            continue
-        todo.append(state)
+            _take(result, facts, state, entry)
+        else:
+            todo.append(state)
     for state in todo:
         if state.data is None:  # described by the manifest, but its index is gone from the cache
             state.data = _read(state.file.path)
@@ -184,19 +177,24 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     for state in states:  # the bytes are in jobs_list now, or no longer needed
         state.data = None
     for state, outcome in zip(todo, _run(jobs_list, jobs)):
-        index, problem, digest = outcome
         if cache:
             cache.put(state.key, outcome)
-            facts[state.key] = (problem, digest)
-        if index is not None:
-            result.fresh[state.file.path] = index
-        result.digests[state.file.path] = digest
-        if problem is not None:
-            problems.append(problem)
+        _take(result, facts, state, outcome)
     if cache is not None and len(facts) != known_facts:
         cache.save_facts(facts)
     result.parsed = len(todo)
     return result
+
+
+def _take(result: Indexed, facts: dict, state: FileState, outcome: tuple) -> None:
+    """Record one file's (index, problem, digest), built in this run or loaded from the cache."""
+    index, problem, digest = outcome
+    facts[state.key] = (problem, digest)
+    if index is not None:
+        result.fresh[state.file.path] = index
+    result.digests[state.file.path] = digest
+    if problem is not None:
+        result.problems.append(problem)
 
 
 def _job(f, data: bytes) -> tuple:

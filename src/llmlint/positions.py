@@ -38,7 +38,6 @@ class Range(NamedTuple):
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_STATEMENT = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
 _KIND = {  # libcst statement class -> the ast classes it may be
     "FunctionDef": ("FunctionDef", "AsyncFunctionDef"),
     "For": ("For", "AsyncFor"),
@@ -58,14 +57,40 @@ _SOURCE_ORDER = {
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.FormattedStringText)
 
 
-class AstPositions:
-    def __init__(self, text: str, tree: ast.Module, module: cst.Module):
+class SourceLines:
+    """Lines of a text, and the `ast`'s (line, UTF-8 byte column) turned into character columns and offsets."""
+
+    def __init__(self, text: str):
         self.text = text
-        self.module = module
         self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        self.ascii = text.isascii()
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts
+        end = starts[line] if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1] : end]
+
+    def column(self, line: int, byte_column: int) -> int:
+        if self.ascii:
+            return byte_column
+        text = self.line_text(line)
+        if text.isascii():
+            return byte_column
+        return len(text.encode("utf-8")[:byte_column].decode("utf-8", "ignore"))
+
+    def offset(self, line: int, byte_column: int) -> int:
+        return self.line_starts[line - 1] + self.column(line, byte_column)
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
+
+
+class AstPositions(SourceLines):
+    def __init__(self, text: str, tree: ast.Module, module: cst.Module):
+        super().__init__(text)
+        self.module = module
         self.statements = list(_ast_statements(tree.body))
         self.calls_by_statement = _ast_calls_by_statement(tree)
-        self.ascii = text.isascii()
         self.next_statement = 0
         self.ranges: dict = {}
         self.stack: list = []  # (libcst statement, text offset where its source starts, decorators included)
@@ -79,20 +104,15 @@ class AstPositions:
             raise PositionMismatch(f"no position for {type(node).__name__}")
         return found
 
-    def __contains__(self, node) -> bool:
-        return node in self.ranges
-
     # pairing, driven by the indexer's walk
     def enter(self, node) -> None:
         """Called as the walk reaches a statement (small or compound) or a SimpleStatementLine."""
-        if isinstance(node, cst.SimpleStatementLine):
-            if self.next_statement >= len(self.statements):
-                raise PositionMismatch("more statements than the ast has")
-            self._set(node, self.statements[self.next_statement])
-            return
         if self.next_statement >= len(self.statements):
             raise PositionMismatch("more statements than the ast has")
         tree = self.statements[self.next_statement]
+        if isinstance(node, cst.SimpleStatementLine):  # starts where its first small statement does
+            self._set(node, tree)
+            return
         self.next_statement += 1
         kind = type(node).__name__
         if type(tree).__name__ not in _KIND.get(kind, (kind,)):
@@ -102,7 +122,7 @@ class AstPositions:
         self._pair_calls(node, tree)
         decorators = getattr(tree, "decorator_list", None)
         first = decorators[0] if decorators else tree
-        self.stack.append((node, self._offset(first.lineno, first.col_offset)))
+        self.stack.append((node, self.offset(first.lineno, first.col_offset)))
 
     def leave(self, node) -> None:
         if self.stack and self.stack[-1][0] is node:
@@ -155,10 +175,10 @@ class AstPositions:
         if len(mine) != len(theirs):
             raise PositionMismatch("calls differ")
         for call, expr in zip(mine, theirs):
-            name = _cst_dotted(call.func)
+            name = cst_dotted(call.func)
             if name != _ast_dotted(expr.func):
                 raise PositionMismatch("callees differ")
-            at = self._line_text(expr.lineno)[self._column(expr.lineno, expr.col_offset):].lstrip("( \t")
+            at = self.line_text(expr.lineno)[self.column(expr.lineno, expr.col_offset):].lstrip("( \t")
             if name and not at.startswith(name.split(".", 1)[0]):
                 raise PositionMismatch("call position is off")
             self._set(call, expr)
@@ -183,32 +203,31 @@ class AstPositions:
         first = last = tree
         if isinstance(tree, ast.Tuple) and getattr(node, "lpar", None):  # ast counts a tuple's parentheses, libcst not
             if not tree.elts:
-                self.ranges[node] = Range(*[Pos(tree.lineno, self._column(tree.lineno, tree.col_offset) + 1)] * 2)
+                self.ranges[node] = Range(*[Pos(tree.lineno, self.column(tree.lineno, tree.col_offset) + 1)] * 2)
                 return
             first, last = tree.elts[0], tree.elts[-1]
-            after = self._skip_space(self._offset(last.end_lineno, last.end_col_offset), 1)
+            after = self._skip_space(self.offset(last.end_lineno, last.end_col_offset), 1)
             if self.text.startswith(",", after):  # `(x,)`, `(a, b,)`: libcst counts the trailing comma in
-                self.ranges[node] = Range(Pos(first.lineno, self._column(first.lineno, first.col_offset)), self._pos(after + 1))
+                self.ranges[node] = Range(self._start(first), self._pos(after + 1))
                 return
         elif isinstance(tree, ast.GeneratorExp):  # and a generator's (its own or the call's it is the argument of)
-            start = self._skip_space(self._offset(tree.lineno, tree.col_offset) + 1, 1)
-            end = self._skip_space(self._offset(tree.end_lineno, tree.end_col_offset) - 1, -1)
+            start = self._skip_space(self.offset(tree.lineno, tree.col_offset) + 1, 1)
+            end = self._skip_space(self.offset(tree.end_lineno, tree.end_col_offset) - 1, -1)
             self.ranges[node] = Range(self._pos(start), self._pos(end))
             return
-        self.ranges[node] = Range(
-            Pos(first.lineno, self._column(first.lineno, first.col_offset)),
-            Pos(last.end_lineno, self._column(last.end_lineno, last.end_col_offset)),
-        )
+        self.ranges[node] = Range(self._start(first), self._end(last))
 
     def _set_block(self, suite, statements) -> None:
-        first, last = statements[0], statements[-1]
-        self.ranges[suite] = Range(
-            Pos(first.lineno, self._column(first.lineno, first.col_offset)),
-            Pos(last.end_lineno, self._column(last.end_lineno, last.end_col_offset)),
-        )
+        self.ranges[suite] = Range(self._start(statements[0]), self._end(statements[-1]))
+
+    def _start(self, tree) -> Pos:
+        return Pos(tree.lineno, self.column(tree.lineno, tree.col_offset))
+
+    def _end(self, tree) -> Pos:
+        return Pos(tree.end_lineno, self.column(tree.end_lineno, tree.end_col_offset))
 
     def _pos(self, offset: int) -> Pos:
-        line = bisect.bisect_right(self.line_starts, offset)
+        line = self.line_of(offset)
         return Pos(line, offset - self.line_starts[line - 1])
 
     def _skip_space(self, offset: int, step: int) -> int:
@@ -221,22 +240,6 @@ class AstPositions:
             while offset > 0 and text[offset - 1] in " \t\r\n\f\\":
                 offset -= 1
         return offset
-
-    def _line_text(self, line: int) -> str:
-        starts = self.line_starts
-        end = starts[line] if line < len(starts) else len(self.text)
-        return self.text[starts[line - 1] : end]
-
-    def _column(self, line: int, byte_column: int) -> int:
-        if self.ascii:
-            return byte_column
-        text = self._line_text(line)
-        if text.isascii():
-            return byte_column
-        return len(text.encode("utf-8")[:byte_column].decode("utf-8", "ignore"))
-
-    def _offset(self, line: int, byte_column: int) -> int:
-        return self.line_starts[line - 1] + self._column(line, byte_column)
 
     def _find_string(self, node) -> Range:
         """A string's place, found by its exact source text inside the statement being walked."""
@@ -254,25 +257,12 @@ def comment_lines(text: str, tree: ast.Module) -> dict[int, str]:
     """{line: the comment on it, from `#` to the end of the line}: every `#` that no string literal holds."""
     if "#" not in text:
         return {}
-    line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
-    lines_bytes: dict = {}
-
-    def offset(line: int, byte_column: int) -> int:
-        start = line_starts[line - 1]
-        end = line_starts[line] if line < len(line_starts) else len(text)
-        segment = text[start:end]
-        if segment.isascii():
-            return start + byte_column
-        encoded = lines_bytes.get(line)
-        if encoded is None:
-            encoded = lines_bytes[line] = segment.encode("utf-8")
-        return start + len(encoded[:byte_column].decode("utf-8", "ignore"))
-
+    lines = SourceLines(text)
     spans = []
     comments = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
-            start, end = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+            start, end = lines.offset(node.lineno, node.col_offset), lines.offset(node.end_lineno, node.end_col_offset)
             spans.append((start, end))
             if node.end_lineno > node.lineno and "#" in text[start:end]:
                 # strings implicitly joined over several lines may have comments between their parts
@@ -290,10 +280,9 @@ def comment_lines(text: str, tree: ast.Module) -> dict[int, str]:
         if i >= 0 and ends[i] > position:
             position = text.find("#", position + 1)
             continue
-        line = bisect.bisect_right(line_starts, position)
         newline = _NEWLINE.search(text, position)
         end = newline.start() if newline else len(text)
-        comments[line] = text[position:end]
+        comments[lines.line_of(position)] = text[position:end]
         position = text.find("#", end)
     return comments
 
@@ -398,11 +387,12 @@ def _collect_calls(node, found: list) -> None:
             _collect_calls(value, found)
 
 
-def _cst_dotted(node) -> str:
+def cst_dotted(node) -> str:
+    """`a.b.c` for a libcst Name or Attribute chain; "" for anything else."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        base = _cst_dotted(node.value)
+        base = cst_dotted(node.value)
         return f"{base}.{node.attr.value}" if base else ""
     return ""
 

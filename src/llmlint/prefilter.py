@@ -111,52 +111,7 @@ def relevant_closure(entries) -> set:
         uses[f] = found
         for module, name in found:
             importers.setdefault(module, []).append((f, name))
-    relevant = set(marked)
-    exported: dict = {}  # relevant package __init__ -> names it gives from relevant modules, or None for any
-
-    def reexports(package, seen=()) -> set | None:
-        names = set(defined.get(package, ()))
-        for module, name in uses[package]:
-            if not any(dep in relevant for dep in by_module[module]):
-                continue
-            if name is None:
-                names.add(module.rsplit(".", 1)[-1])
-            elif name != "*":
-                names.add(name)
-            else:  # a star import: whatever the relevant module exports
-                for dep in by_module[module]:
-                    if dep not in relevant:
-                        continue
-                    if not dep.is_package or dep in marked or dep in seen:
-                        return None
-                    inner = reexports(dep, (*seen, package))
-                    if inner is None:
-                        return None
-                    names |= inner
-        return names
-
-    def takes_relevant(importer, target, name) -> bool:
-        if name is None or name == "*" or not target.is_package or target in marked:
-            return True
-        names = exported.get(target, False)
-        if names is False:
-            names = exported[target] = reexports(target)
-        return names is None or name in names
-
-    stack = list(marked)  # upward: modules that take something relevant from a relevant module
-    while stack:
-        target = stack.pop()
-        _forget_reexports(exported, importers, target)  # what those packages re-export grew
-        for importer, name in importers.get(target.module, ()):
-            if importer not in relevant and takes_relevant(importer, target, name):
-                relevant.add(importer)
-                stack.append(importer)
-        for importer, _ in importers.get(target.module, ()):  # a package re-exporting `target` now gives more
-            if importer.is_package and importer in relevant:
-                for outer, name in importers.get(importer.module, ()):
-                    if outer not in relevant and takes_relevant(outer, importer, name):
-                        relevant.add(outer)
-                        stack.append(outer)
+    relevant = _Upward(by_module, marked, defined, uses, importers).closure()
     stack = list(relevant)  # downward: project modules the relevant ones use (an SDK's sources stay the SDK's)
     while stack:
         f = stack.pop()
@@ -172,14 +127,69 @@ def relevant_closure(entries) -> set:
     return relevant
 
 
-def _forget_reexports(exported: dict, importers: dict, target) -> None:
-    """Drop the cached re-exports of every package that imports `target`, directly or through star imports."""
-    stack = [f for f, _ in importers.get(target.module, ()) if f.is_package]
-    seen = set(stack)
-    while stack:
-        package = stack.pop()
-        exported.pop(package, None)
-        for outer, name in importers.get(package.module, ()):
-            if name == "*" and outer.is_package and outer not in seen:
-                seen.add(outer)
-                stack.append(outer)
+class _Upward:
+    """The upward half of the closure: modules that take something relevant from a relevant module."""
+
+    def __init__(self, by_module: dict, marked: set, defined: dict, uses: dict, importers: dict):
+        self.by_module, self.marked, self.defined, self.uses, self.importers = by_module, marked, defined, uses, importers
+        self.relevant = set(marked)
+        self.exported: dict = {}  # relevant package __init__ -> names it gives from relevant modules, or None for any
+        self.stack = list(marked)  # modules that became relevant and whose importers are still to be looked at
+
+    def closure(self) -> set:
+        while self.stack:
+            target = self.stack.pop()
+            self._forget_reexports(target)  # what the packages importing `target` re-export grew
+            for importer, name in self.importers.get(target.module, ()):
+                self._reach(importer, target, name)
+            for importer, _ in self.importers.get(target.module, ()):  # a package re-exporting `target` now gives more
+                if importer.is_package and importer in self.relevant:
+                    for outer, name in self.importers.get(importer.module, ()):
+                        self._reach(outer, importer, name)
+        return self.relevant
+
+    def _reach(self, importer, target, name) -> None:
+        if importer not in self.relevant and self._takes_relevant(target, name):
+            self.relevant.add(importer)
+            self.stack.append(importer)
+
+    def _takes_relevant(self, target, name) -> bool:
+        if name is None or name == "*" or not target.is_package or target in self.marked:
+            return True
+        names = self.exported.get(target, False)
+        if names is False:
+            names = self.exported[target] = self._reexports(target)
+        return names is None or name in names
+
+    def _reexports(self, package, seen=()) -> set | None:
+        names = set(self.defined.get(package, ()))
+        for module, name in self.uses[package]:
+            if not any(dep in self.relevant for dep in self.by_module[module]):
+                continue
+            if name is None:
+                names.add(module.rsplit(".", 1)[-1])
+            elif name != "*":
+                names.add(name)
+            else:  # a star import: whatever the relevant module exports
+                for dep in self.by_module[module]:
+                    if dep not in self.relevant:
+                        continue
+                    if not dep.is_package or dep in self.marked or dep in seen:
+                        return None
+                    inner = self._reexports(dep, (*seen, package))
+                    if inner is None:
+                        return None
+                    names |= inner
+        return names
+
+    def _forget_reexports(self, target) -> None:
+        """Drop the cached re-exports of every package that imports `target`, directly or through star imports."""
+        stack = [f for f, _ in self.importers.get(target.module, ()) if f.is_package]
+        seen = set(stack)
+        while stack:
+            package = stack.pop()
+            self.exported.pop(package, None)
+            for outer, name in self.importers.get(package.module, ()):
+                if name == "*" and outer.is_package and outer not in seen:
+                    seen.add(outer)
+                    stack.append(outer)

@@ -1,4 +1,5 @@
-"""Read one file, decode it, parse it once with libcst and index it. Failures become a Problem, never an exception."""
+"""Decode one file, parse it (CPython's ast for nesting, positions and comments; libcst for the rest) and index
+it. Failures become a Problem, never an exception."""
 
 from __future__ import annotations
 
