@@ -103,6 +103,13 @@ def test_gitignore_negation_reincludes_a_file(cwd):
     assert displays(["."]) == ["b.py"]
 
 
+def test_deeper_gitignore_negation_overrides_the_parent_folder(cwd):
+    touch(cwd, "gen_a.py", "sub/gen_a.py", "sub/gen_keep.py", "sub/deep/gen_keep.py", "sub/deep/gen_b.py")
+    (cwd / ".gitignore").write_text("gen_*.py\n", encoding="utf-8")
+    (cwd / "sub" / ".gitignore").write_text("!gen_keep.py\n", encoding="utf-8")
+    assert displays(["."]) == ["sub/deep/gen_keep.py", "sub/gen_keep.py"]
+
+
 def test_gitignore_dir_only_pattern_skips_a_file_of_that_name(cwd):
     touch(cwd, "cache.py/inner.py")
     (cwd / "pkg").mkdir()

@@ -153,6 +153,73 @@ def is_ignored(patterns: tuple[Pattern, ...], path: str, is_dir: bool) -> bool:
     return ignored
 
 
+class IgnoreRules:
+    """A chain of .gitignore patterns compiled for the walk: runs of consecutive patterns from one file that agree on
+    `!` become one regex, so an entry costs a regex match per run, not one per pattern."""
+
+    def __init__(self, patterns: tuple[Pattern, ...] = ()):
+        self.patterns = patterns
+        runs: list[list[Pattern]] = []
+        for pattern in patterns:
+            if runs and runs[-1][0].base == pattern.base and runs[-1][0].negate == pattern.negate:
+                runs[-1].append(pattern)
+            else:
+                runs.append([pattern])
+        self.runs = [(run[0].base, run[0].negate, _union(p for p in run if not p.dir_only), _union(run)) for run in reversed(runs)]
+
+    def extended(self, patterns: tuple[Pattern, ...]) -> IgnoreRules:
+        return IgnoreRules(self.patterns + patterns) if patterns else self
+
+    def inside(self, folder: str) -> list[tuple]:
+        """The runs, last first, with the path of `folder` relative to each run's base ("" or ending in "/")."""
+        bound = []
+        for base, negate, files, folders in self.runs:
+            prefix = "" if folder == base else _relative(folder, base)
+            if prefix is not None:
+                bound.append((prefix + "/" if prefix else "", negate, files, folders))
+        return bound
+
+
+def ignored_in(bound: list[tuple], name: str, is_dir: bool) -> bool:
+    """gitignore's verdict on the entry `name` of the folder `bound` was made for (IgnoreRules.inside)."""
+    for prefix, negate, files, folders in bound:
+        regex = folders if is_dir else files
+        if regex is not None and regex.fullmatch(prefix + name) is not None:
+            return not negate  # the last pattern that matches decides
+    return False
+
+
+class Excludes:
+    """Default and configured excludes compiled for the walk: plain names in a set, the rest as two regexes (one
+    matched against the entry's name, one against its path from the configuration root)."""
+
+    def __init__(self, patterns: tuple[Pattern, ...]):
+        self.names = frozenset(p.text.lstrip("!") for p in patterns if _is_plain_name(p))
+        by_name = [p for p in patterns if not p.anchored and not _is_plain_name(p)]
+        anchored = [p for p in patterns if p.anchored]
+        self.name_files, self.name_folders = _union(p for p in by_name if not p.dir_only), _union(by_name)
+        self.path_files, self.path_folders = _union(p for p in anchored if not p.dir_only), _union(anchored)
+
+    def matches(self, name: str, relative: str | None, is_dir: bool) -> bool:
+        if name in self.names:
+            return True
+        regex = self.name_folders if is_dir else self.name_files
+        if regex is not None and regex.fullmatch(name) is not None:
+            return True
+        regex = self.path_folders if is_dir else self.path_files
+        return relative is not None and regex is not None and regex.fullmatch(relative) is not None
+
+
+def _is_plain_name(pattern: Pattern) -> bool:
+    name = pattern.text.lstrip("!") if pattern.negate else pattern.text
+    return not pattern.anchored and not pattern.dir_only and pattern.regex.pattern == "(?:.*/)?" + re.escape(name)
+
+
+def _union(patterns) -> re.Pattern | None:
+    bodies = [p.regex.pattern for p in patterns]
+    return re.compile("|".join(f"(?:{body})" for body in bodies), re.S) if bodies else None
+
+
 def _relative(path: str, folder: str) -> str | None:
     """`path` below `folder` as a POSIX relative path (both absolute and normalised), or None when it is not below."""
     prefix = folder if folder.endswith(os.sep) else folder + os.sep
@@ -169,29 +236,25 @@ class _Walker:
     def __init__(self, config: Config):
         self.config = config
         self.cwd = os.getcwd()
-        self.excludes = tuple(
+        self.excludes = Excludes(tuple(
             p
             for p in (compile_pattern(text, config.root) for text in (*DEFAULT_EXCLUDES, *config.exclude, *config.extend_exclude))
             if p is not None
-        )
+        ))
         self.files: dict[str, SourceFile] = {}  # real path -> file
         self.problems: list[Problem] = []
         self._is_package_dir: dict[str, bool] = {}
         self._namespaces: dict[tuple, list] = {}
         self._packages: dict[str, str] = {}
         self._project_root: dict[str, str | None] = {}
+        self._display_prefix: dict[str, str] = {}
 
     # exclusion
     def is_excluded(self, path: str, is_dir: bool) -> bool:
         """Default and configured excludes: a pattern with a '/' matches the path from the configuration root, one
         without matches a file or folder name at any depth. A folder holding pyvenv.cfg is a virtualenv."""
-        name = os.path.basename(path)
-        root = self.config.root
-        relative = _relative(path, root)
-        for pattern in self.excludes:
-            target = relative if pattern.anchored else name
-            if target is not None and pattern.matches(target, is_dir):
-                return True
+        if self.excludes.matches(os.path.basename(path), _relative(path, self.config.root), is_dir):
+            return True
         return is_dir and os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
     def ignore_chain(self, folder: str) -> tuple[Pattern, ...]:
@@ -242,6 +305,19 @@ class _Walker:
         self.files[real] = SourceFile(path, display, module, is_package, self.project_root(os.path.dirname(path)) or checked_root)
 
     def display(self, path: str) -> str:
+        folder, name = os.path.split(path)
+        prefix = self._display_prefix.get(folder)
+        if prefix is None:
+            if folder == self.cwd:
+                prefix = ""
+            elif folder.startswith(self.cwd.rstrip(os.sep) + os.sep):
+                prefix = os.path.relpath(folder, self.cwd).replace(os.sep, "/") + "/"
+            else:
+                prefix = (folder.replace(os.sep, "/") if os.sep != "/" else folder).rstrip("/") + "/"
+            self._display_prefix[folder] = prefix
+        return prefix + name if name else self._whole_display(path)
+
+    def _whole_display(self, path: str) -> str:
         if path.startswith(self.cwd.rstrip(os.sep) + os.sep):
             return os.path.relpath(path, self.cwd).replace(os.sep, "/")
         return path.replace(os.sep, "/") if os.sep != "/" else path
@@ -346,9 +422,10 @@ class _Walker:
         `top` and lead to a folder not walked yet (real paths are tracked, so loops end)."""
         real_top = os.path.realpath(top)
         visited = {real_top}
-        stack = [(top, real_top, self.ignore_chain(top))]
+        stack = [(top, real_top, IgnoreRules(self.ignore_chain(top)))]
+        root = self.config.root
         while stack:
-            folder, real_folder, patterns = stack.pop()
+            folder, real_folder, rules = stack.pop()
             try:
                 with os.scandir(folder) as scan:
                     entries = sorted(scan, key=lambda e: e.name)
@@ -356,28 +433,35 @@ class _Walker:
                 self.problems.append(Problem(self.display(folder), f"cannot read directory: {error.strerror or error}"))
                 continue
             if any(entry.name == ".gitignore" for entry in entries):
-                patterns = patterns + read_ignore_file(os.path.join(folder, ".gitignore"), folder)
+                rules = rules.extended(read_ignore_file(os.path.join(folder, ".gitignore"), folder))
+            ignore = rules.inside(folder)
+            from_root = "" if folder == root else _relative(folder, root)
+            if from_root:
+                from_root += "/"
             subfolders = []
             for entry in entries:
-                path = os.path.join(folder, entry.name)
+                name = entry.name
                 try:
                     is_link = entry.is_symlink()
                     is_dir = entry.is_dir()  # follows symlinks; False for a dangling one
                     is_file = not is_dir and entry.is_file()
                 except OSError:
                     continue
-                if not is_dir and not (is_file and entry.name.endswith(SUFFIXES)):
+                if not is_dir and not (is_file and name.endswith(SUFFIXES)):
                     continue
-                if self.is_excluded(path, is_dir) or is_ignored(patterns, path, is_dir):
+                path = os.path.join(folder, name)
+                if self.excludes.matches(name, None if from_root is None else from_root + name, is_dir):
                     continue
-                real = os.path.realpath(path) if is_link else os.path.join(real_folder, entry.name)
+                if (is_dir and os.path.isfile(os.path.join(path, "pyvenv.cfg"))) or ignored_in(ignore, name, is_dir):
+                    continue
+                real = os.path.realpath(path) if is_link else os.path.join(real_folder, name)
                 if is_link and not _is_within(real, real_top):
                     continue  # a link out of the checked tree
                 if is_dir:
                     if is_link and real in visited:
                         continue  # a loop, or a folder walked already
                     visited.add(real)
-                    subfolders.append((path, real, patterns))
+                    subfolders.append((path, real, rules))
                 else:
                     self.add(path, real, top)
             stack.extend(reversed(subfolders))
