@@ -91,3 +91,27 @@ def test_index_digest_ignores_trailing_comments_and_hash_seed():
     ]
     assert outputs[0] == outputs[1]
     assert outputs[0][0] == outputs[0][1]
+
+
+def test_closure_is_reused_only_while_the_survey_finds_the_same(tmp_path, monkeypatch):
+    """The pre-filter's answer is kept in the cache for a run whose survey finds what the last one found; a file
+    that starts to import a model client must still join the analysis on the next run."""
+    (tmp_path / "clients.py").write_text("from openai import OpenAI\n\nclient = OpenAI()\n", encoding="utf-8")
+    (tmp_path / "summary.py").write_text("def summarise(text):\n    return text[:100]\n", encoding="utf-8")
+    config = Config(root=str(tmp_path))
+    assert lint_paths([str(tmp_path)], config, jobs=1).findings == []
+
+    def closure_must_not_run(entries):
+        raise AssertionError("the closure ran again although no file changed")
+
+    real_closure = indexing.relevant_closure
+    monkeypatch.setattr(indexing, "relevant_closure", closure_must_not_run)
+    assert lint_paths([str(tmp_path)], config, jobs=1).findings == []
+    monkeypatch.setattr(indexing, "relevant_closure", real_closure)
+    (tmp_path / "summary.py").write_text(
+        "from clients import client\n\n\ndef summarise(text):\n"
+        "    return client.chat.completions.create(model=\"gpt-4o-mini\", messages=[{\"role\": \"user\", \"content\": text}])\n",
+        encoding="utf-8",
+    )
+    report = lint_paths([str(tmp_path)], config, jobs=1)
+    assert ("LLM101", "summary.py", 5) in {(f.rule_id, Path(f.location.path).name, f.location.line) for f in report.findings}

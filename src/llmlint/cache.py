@@ -39,6 +39,10 @@ class Cache:
     def put(self, key: str, value) -> None:
         self._write(self._entry(key), value)
 
+    def put_pickled(self, key: str, data: bytes) -> None:
+        """Store a value that is already pickled."""
+        self._write(self._entry(key), data, pickled=True)
+
     def manifest(self) -> dict:
         """path -> ((size, mtime_ns, module, is_package), content key, marked, imports, defined names): the last
         survey's facts."""
@@ -54,6 +58,13 @@ class Cache:
 
     def save_facts(self, facts: dict) -> None:
         self._write(self.dir / "facts", facts)
+
+    def closure(self) -> dict:
+        """{"key": digest of the survey's facts, "paths": the files the pre-filter kept for them}, from the last run."""
+        return self._table("closure")
+
+    def save_closure(self, closure: dict) -> None:
+        self._write(self.dir / "closure", closure)
 
     def get_run(self, key: str):
         """The linked results of an earlier run over exactly the same code and configuration."""
@@ -74,13 +85,16 @@ class Cache:
         data = self._load(self.dir / name)
         return data if isinstance(data, dict) else {}
 
-    def _write(self, target: Path, value) -> None:
+    def _write(self, target: Path, value, pickled: bool = False) -> None:
         try:
             self._prepare()
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                if pickled:
+                    handle.write(value)
+                else:
+                    pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, target)
         except OSError:
             pass  # a read-only tree still gets checked, just without a cache

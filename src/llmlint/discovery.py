@@ -247,7 +247,8 @@ class _Walker:
         self._namespaces: dict[tuple, list] = {}
         self._packages: dict[str, str] = {}
         self._project_root: dict[str, str | None] = {}
-        self._display_prefix: dict[str, str] = {}
+        self._folder_facts: dict[str, tuple] = {}
+        self._has_marker: dict[str, bool] = {}  # folder -> holds a project marker
 
     # exclusion
     def is_excluded(self, path: str, is_dir: bool) -> bool:
@@ -297,44 +298,43 @@ class _Walker:
 
     # files
     def add(self, path: str, real: str, checked_root: str) -> None:
-        display = self.display(path)
+        folder, name = os.path.split(path)
+        prefix, package, project_root = self.folder_facts(folder)
+        display = prefix + name
         known = self.files.get(real)
         if known is not None and _preference(known.path, real, known.display) <= _preference(path, real, display):
             return
-        module, is_package = self.module_name(path)
-        self.files[real] = SourceFile(path, display, module, is_package, self.project_root(os.path.dirname(path)) or checked_root)
+        stem = name.rsplit(".", 1)[0]
+        is_package = stem == "__init__"
+        module = package if is_package else (f"{package}.{stem}" if package else stem)
+        self.files[real] = SourceFile(path, display, module, is_package, project_root or checked_root)
+
+    def folder_facts(self, folder: str) -> tuple[str, str, str | None]:
+        """(display prefix, dotted package, project root) shared by every file in `folder`, worked out once."""
+        facts = self._folder_facts.get(folder)
+        if facts is None:
+            facts = self._folder_facts[folder] = (self.display_prefix(folder), self._package_of(folder), self.project_root(folder))
+        return facts
 
     def display(self, path: str) -> str:
         folder, name = os.path.split(path)
-        prefix = self._display_prefix.get(folder)
-        if prefix is None:
-            if folder == self.cwd:
-                prefix = ""
-            elif folder.startswith(self.cwd.rstrip(os.sep) + os.sep):
-                prefix = os.path.relpath(folder, self.cwd).replace(os.sep, "/") + "/"
-            else:
-                prefix = (folder.replace(os.sep, "/") if os.sep != "/" else folder).rstrip("/") + "/"
-            self._display_prefix[folder] = prefix
-        return prefix + name if name else self._whole_display(path)
+        if not name:  # the file system's root
+            return path.replace(os.sep, "/") if os.sep != "/" else path
+        return self.display_prefix(folder) + name
 
-    def _whole_display(self, path: str) -> str:
-        if path.startswith(self.cwd.rstrip(os.sep) + os.sep):
-            return os.path.relpath(path, self.cwd).replace(os.sep, "/")
-        return path.replace(os.sep, "/") if os.sep != "/" else path
+    def display_prefix(self, folder: str) -> str:
+        """What a display path of an entry of `folder` starts with: relative to the current directory when under
+        it, else absolute; POSIX separators."""
+        if folder == self.cwd:
+            return ""
+        if folder.startswith(self.cwd.rstrip(os.sep) + os.sep):
+            return os.path.relpath(folder, self.cwd).replace(os.sep, "/") + "/"
+        return (folder.replace(os.sep, "/") if os.sep != "/" else folder).rstrip("/") + "/"
 
     def is_package_dir(self, folder: str) -> bool:
         if folder not in self._is_package_dir:
             self._is_package_dir[folder] = any(os.path.isfile(os.path.join(folder, m)) for m in PACKAGE_MARKERS)
         return self._is_package_dir[folder]
-
-    def module_name(self, path: str) -> tuple[str, bool]:
-        folder, name = os.path.split(path)
-        stem = name.rsplit(".", 1)[0]
-        is_package = stem == "__init__"
-        package = self._package_of(folder)
-        if is_package:
-            return package, True
-        return (f"{package}.{stem}" if package else stem), False
 
     def _package_of(self, folder: str) -> str:
         """The dotted package name of `folder` ("" when it is not inside a package), once per folder."""
@@ -406,7 +406,10 @@ class _Walker:
                 result = self._project_root[folder]
                 break
             seen.append(folder)
-            if any(os.path.isfile(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
+            marked = self._has_marker.get(folder)
+            if marked is None:
+                marked = any(os.path.isfile(os.path.join(folder, marker)) for marker in PROJECT_MARKERS)
+            if marked:
                 result = folder
                 break
             parent = os.path.dirname(folder)
@@ -432,6 +435,7 @@ class _Walker:
             except OSError as error:
                 self.problems.append(Problem(self.display(folder), f"cannot read directory: {error.strerror or error}"))
                 continue
+            self._learn(folder, entries)
             if any(entry.name == ".gitignore" for entry in entries):
                 rules = rules.extended(read_ignore_file(os.path.join(folder, ".gitignore"), folder))
             ignore = rules.inside(folder)
@@ -465,6 +469,23 @@ class _Walker:
                 else:
                     self.add(path, real, top)
             stack.extend(reversed(subfolders))
+
+
+    def _learn(self, folder: str, entries: list) -> None:
+        """What a folder's listing already says: whether it is a package and whether it holds a project marker."""
+        files = set()
+        for entry in entries:
+            if entry.name in _MARKER_NAMES:
+                try:
+                    if entry.is_file():
+                        files.add(entry.name)
+                except OSError:
+                    pass
+        self._is_package_dir.setdefault(folder, any(m in files for m in PACKAGE_MARKERS))
+        self._has_marker.setdefault(folder, any(m in files for m in PROJECT_MARKERS))
+
+
+_MARKER_NAMES = frozenset(PACKAGE_MARKERS + PROJECT_MARKERS)
 
 
 def discover(paths: list[str], config: Config, force_exclude: bool = False) -> Discovery:

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from llmlint import __version__
 from llmlint.cache import Cache, cache_key
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE
@@ -99,7 +100,9 @@ def _index_one(job):
 
 
 def _index_chunk(jobs):
-    results = [_index_one(job) for job in jobs]
+    """Index a chunk in a worker. Each outcome goes back pickled: the main process keeps the compact bytes while
+    the pool runs (the workers' memory is at its highest then) and loads them only after the pool is gone."""
+    results = [pickle.dumps(_index_one(job), protocol=pickle.HIGHEST_PROTOCOL) for job in jobs]
     gc.collect()  # workers are forked with the collector paused: free any cycle a chunk's trees left behind
     return results
 
@@ -147,8 +150,8 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     problems = [s.problem for s in states if s.problem is not None]
     readable = [s for s in states if s.problem is None]
     if prefilter:
-        keep = relevant_closure([(s.file, s.marked, s.imported, s.defined) for s in readable])
-        relevant = [s for s in readable if s.file in keep]
+        keep = _closure(readable, cache)
+        relevant = [s for s in readable if s.file.path in keep]
     else:
         relevant = list(readable)
     result = Indexed(states, sorted(relevant, key=lambda s: s.file.path), problems, cache=cache)
@@ -176,14 +179,37 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     jobs_list = [_job(s.file, s.data) for s in todo]
     for state in states:  # the bytes are in jobs_list now, or no longer needed
         state.data = None
-    for state, outcome in zip(todo, _run(jobs_list, jobs)):
-        if cache:
+    outcomes = _run(jobs_list, jobs)
+    del jobs_list
+    for i, state in enumerate(todo):
+        outcome, outcomes[i] = outcomes[i], None
+        if isinstance(outcome, bytes):  # pickled by a worker: cached as it is
+            if cache:
+                cache.put_pickled(state.key, outcome)
+            outcome = pickle.loads(outcome)
+        elif cache:
             cache.put(state.key, outcome)
         _take(result, facts, state, outcome)
     if cache is not None and len(facts) != known_facts:
         cache.save_facts(facts)
     result.parsed = len(todo)
     return result
+
+
+def _closure(readable: list, cache: Cache | None) -> set:
+    """The paths of the files the pre-filter keeps. The closure depends only on what the survey found, so when that
+    is what the last run found (a change that leaves every file's imports and markers alone), its answer is reused."""
+    entries = [(s.file, s.marked, s.imported, s.defined) for s in readable]
+    if cache is None:
+        return {f.path for f in relevant_closure(entries)}
+    facts = [(f.path, f.module, f.is_package, marked, imported, defined) for f, marked, imported, defined in entries]
+    key = hashlib.blake2b(pickle.dumps((__version__, facts), protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
+    known = cache.closure()
+    if known.get("key") == key:
+        return set(known["paths"])
+    paths = {f.path for f in relevant_closure(entries)}
+    cache.save_closure({"key": key, "paths": sorted(paths)})
+    return paths
 
 
 def _take(result: Indexed, facts: dict, state: FileState, outcome: tuple) -> None:
@@ -206,7 +232,8 @@ def _read(path: str) -> bytes:
         return handle.read(MAX_BYTES + 1)
 
 
-def _run(jobs_list, jobs: int):
+def _run(jobs_list, jobs: int) -> list:
+    """Each job's (index, problem, digest), or those pickled when a pool built them."""
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(jobs_list) < IN_PROCESS_LIMIT:
         return [_index_one(job) for job in jobs_list]
