@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,23 @@ def test_version_and_help_do_not_import_the_engine():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_runs_answered_from_the_cache_do_not_import_libcst(project):
+    """Nothing changed, or only a comment: the cache answers, and libcst (a third of a warm run's time) stays unloaded."""
+    code = (
+        "import sys; from llmlint.api import lint_paths; report = lint_paths(['.']); "
+        "print(len(report.findings), sorted(m for m in ('libcst',) if m in sys.modules))"
+    )
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project).stdout.split(maxsplit=1)
+    assert cold[1].strip() == "['libcst']"
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project).stdout.split(maxsplit=1)
+    assert warm == [cold[0], "[]\n"]
+    bot = project / "bot.py"
+    bot.write_text(bot.read_text(encoding="utf-8") + "# reviewed: the timeout comes from the gateway\n", encoding="utf-8")
+    os.utime(bot, ns=(time.time_ns() - 5_000_000_000,) * 2)
+    touched = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project).stdout.split(maxsplit=1)
+    assert touched == [cold[0], "[]\n"]
 
 
 def test_python_dash_m(project):

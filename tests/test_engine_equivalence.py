@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ import pytest
 from llmlint import indexing
 from llmlint.api import lint_paths
 from llmlint.config import Config
+from llmlint.discovery import SourceFile
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -115,3 +120,69 @@ def test_closure_is_reused_only_while_the_survey_finds_the_same(tmp_path, monkey
     )
     report = lint_paths([str(tmp_path)], config, jobs=1)
     assert ("LLM101", "summary.py", 5) in {(f.rule_id, Path(f.location.path).name, f.location.line) for f in report.findings}
+
+
+def comment_variants(data: bytes):
+    yield data + b"\n# touched\n"
+    yield data.replace(b"\n", b"  # note\n", 1) if data.startswith(b"import") else data + b"\n\n\n"
+    yield re.sub(rb"(?m)^([ \t]*)# [^\n\r]*", rb"\1# reworded", data)
+
+
+def test_a_comment_change_reuses_the_index_as_a_full_reindex_would_build_it():
+    """When only comments (or blank lines at the end) change, the earlier index is reused with the new comments:
+    on every fixture file it equals the index built from scratch, and any change to code is seen as one."""
+    reused = 0
+    for path in sorted(FIXTURES.rglob("*.py")):
+        data = path.read_bytes()
+        job = (str(path), str(path), "pkg.mod", False, data)
+        before = indexing._index_one(job)
+        if before[0] is None:
+            continue
+        cache = MemoryCache({"old": before})
+        facts = {"old": before[1:]}
+        source = SourceFile(str(path), str(path), "pkg.mod", False, str(FIXTURES))
+        for changed in comment_variants(data):
+            if changed == data:
+                continue
+            rebuilt = indexing._index_one((*job[:4], changed))
+            quick = indexing.reindex_comments(indexing.FileState(source, key="new", data=changed, previous="old"), facts, cache)
+            if quick is None:  # a `#` inside a string changed, which is code; then the digests must differ
+                assert rebuilt[2] != before[2] or rebuilt[0].comments != before[0].comments, path
+                continue
+            reused += 1
+            assert quick[0] == rebuilt[0], path
+            assert quick[2:] == rebuilt[2:] == before[2:], path
+        code_change = data + b"\nADDED_AT_THE_END = 1\n"
+        assert indexing.reindex_comments(indexing.FileState(source, key="new", data=code_change, previous="old"), facts, cache) is None
+    assert reused > 300
+
+
+class MemoryCache:
+    def __init__(self, entries: dict):
+        self.entries = {key: pickle.dumps(value) for key, value in entries.items()}
+
+    def get(self, key):
+        return pickle.loads(self.entries[key]) if key in self.entries else None
+
+
+def test_a_new_suppression_comment_applies_without_parsing_again(tmp_path, monkeypatch):
+    app = tmp_path / "app.py"
+    app.write_text(
+        "from openai import OpenAI\n\nclient = OpenAI()\n\n\ndef answer(question):\n"
+        "    return client.chat.completions.create(model=\"gpt-4o-mini\", messages=[{\"role\": \"user\", \"content\": question}])\n",
+        encoding="utf-8",
+    )
+    config = Config(root=str(tmp_path))
+    first = lint_paths([str(tmp_path)], config, jobs=1)
+    assert ("LLM101", 7) in {(f.rule_id, f.location.line) for f in first.findings}
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("a comment-only change was parsed again")
+
+    monkeypatch.setattr(indexing, "parse_and_index", must_not_parse)
+    text = app.read_text(encoding="utf-8").replace("question}])\n", "question}])  # llmlint: ignore[LLM101] timeout set by the gateway\n")
+    app.write_text(text, encoding="utf-8")
+    os.utime(app, ns=(time.time_ns() - 5_000_000_000,) * 2)  # out of the survey's one-second doubt window
+    second = lint_paths([str(tmp_path)], config, jobs=1)
+    assert ("LLM101", 7) not in {(f.rule_id, f.location.line) for f in second.findings}
+    assert {(f.rule_id, f.location.line) for f in second.findings} == {(f.rule_id, f.location.line) for f in first.findings} - {("LLM101", 7)}

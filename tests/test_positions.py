@@ -12,7 +12,8 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint import indexer as index_module
-from llmlint.positions import AstPositions, PositionMismatch, comment_lines
+from llmlint.positions import AstPositions, PositionMismatch
+from llmlint.sourcelines import comment_lines
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from llmlint import __version__
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "13"
+INDEX_FORMAT = "14"
 
 
 def cache_key(data: bytes, module: str, is_package: bool, salt: str = "") -> str:
@@ -52,8 +52,8 @@ class Cache:
         self._write(self.dir / "manifest", manifest)
 
     def facts(self) -> dict:
-        """content key -> (Problem or None, index digest or None) of every file indexed so far: what a run needs
-        to know about a file whose index it may never have to load."""
+        """content key -> (Problem or None, index digest or None, code key or None) of every file indexed so far:
+        what a run needs to know about a file whose index it may never have to load."""
         return self._table("facts")
 
     def save_facts(self, facts: dict) -> None:

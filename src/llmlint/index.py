@@ -160,6 +160,7 @@ class ModuleIndex:
     classes: dict = field(default_factory=dict)
     key_strings: list = field(default_factory=list)  # string constants that look like provider keys
     comments: dict = field(default_factory=dict)  # line -> comment text, for suppressions
+    positions_from_ast: bool = False  # positions came from CPython's ast, so no comment moved any of them
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:

@@ -12,7 +12,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from llmlint.exprbuilder import ExprBuilder
 from llmlint.exprs import Call, Unknown, dotted
 from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, KEY_NAME, KEY_PATTERN, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
-from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, comment_lines, cst_dotted
+from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, cst_dotted
+from llmlint.sourcelines import comment_lines
 
 
 class _Indexer(cst.CSTVisitor):
@@ -484,6 +485,7 @@ def build_index(module: cst.Module, path: str, module_name: str, is_package: boo
         try:
             index = _walk(module, path, module_name, is_package, line_count, AstPositions(text, tree, module), comments=False)
             index.comments = comment_lines(text, tree)
+            index.positions_from_ast = True
             return index
         except PositionMismatch:
             pass

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from llmlint import __version__
 from llmlint.cache import Cache, cache_key
 from llmlint.finding import Problem
-from llmlint.index import MODULE_SCOPE
+from llmlint.index import MODULE_SCOPE, Span
+from llmlint.sourcelines import code_only, comment_lines
 from llmlint.prefilter import relevant_closure, scan
-from llmlint.source import MAX_BYTES, parse_and_index, source_text
+from llmlint.source import MAX_BYTES, parse_and_index, python_tree, source_text
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
 
@@ -35,6 +36,7 @@ class FileState:
     imported: tuple = ()  # what it may import (prefilter.scan)
     defined: tuple = ()  # the names a package __init__ defines itself
     data: bytes | None = None  # its bytes, when read in this run
+    previous: str | None = None  # the content key the last survey found at this path, when the file changed since
     problem: Problem | None = None
 
 
@@ -67,9 +69,9 @@ class Indexed:
 
 
 def cached_entry(cache: Cache, key: str):
-    """(index, problem, digest) from the cache, or None when absent or not of this shape."""
+    """(index, problem, digest, code key) from the cache, or None when absent or not of this shape."""
     entry = cache.get(key)
-    return entry if isinstance(entry, tuple) and len(entry) == 3 else None
+    return entry if isinstance(entry, tuple) and len(entry) == 4 else None
 
 
 def index_digest(index) -> str:
@@ -91,12 +93,45 @@ def index_digest(index) -> str:
 
 
 def _index_one(job):
+    """(index or None, problem or None, index digest, code key) of one file."""
     path, display, module, is_package, data = job
     text, problem = source_text(data, display)
     if problem is not None:
-        return None, problem, None
+        return None, problem, None, None
     index, problem = parse_and_index(text, path, display, module, is_package)
-    return index, problem, index_digest(index) if index is not None else None
+    if index is None:
+        return None, problem, None, None
+    return index, problem, index_digest(index), code_key(text, index.comments, module, is_package) if index.positions_from_ast else None
+
+
+def code_key(text: str, comments: dict, module: str, is_package: bool) -> str | None:
+    """A key of the file's code without its comments: two versions with the same key have the same index but for
+    comments and length (the index's positions come from the code alone)."""
+    code = code_only(text, comments)
+    return None if code is None else cache_key(code.encode("utf-8", "surrogatepass"), module, is_package, salt="code")
+
+
+def reindex_comments(state: FileState, facts: dict, cache: Cache):
+    """The outcome for a changed file whose code is what it was at the last survey (only comments or blank lines at
+    its end changed): the earlier index with the new comments, without parsing with libcst. None otherwise."""
+    known = facts.get(state.previous) if state.previous else None
+    if known is None or known[2] is None:
+        return None
+    f = state.file
+    text, problem = source_text(state.data, f.display)
+    tree = python_tree(text)[0] if problem is None else None
+    if tree is None:
+        return None
+    comments = comment_lines(text, tree)
+    if code_key(text, comments, f.module, f.is_package) != known[2]:
+        return None
+    entry = cached_entry(cache, state.previous)
+    if entry is None or entry[0] is None:
+        return None
+    index = entry[0]
+    index.path, index.comments, index.line_count = f.path, comments, text.count("\n") + 1
+    index.functions[MODULE_SCOPE].span = Span(1, 1, index.line_count + 1, 1)
+    return entry
 
 
 def _index_chunk(jobs):
@@ -125,6 +160,8 @@ def survey(files, cache: Cache | None) -> list[FileState]:
         if known is not None and known[0] == (st.st_size, st.st_mtime_ns, f.module, f.is_package) and st.st_mtime_ns < trusted_before:
             _, state.key, state.marked, state.imported, state.defined = known
         else:
+            if known is not None and known[1] is not None:
+                state.previous = known[1]
             try:
                 state.data = _read(f.path)
             except OSError as error:
@@ -137,7 +174,7 @@ def survey(files, cache: Cache | None) -> list[FileState]:
                 manifest[f.path] = ((st.st_size, st.st_mtime_ns, f.module, f.is_package), state.key, state.marked, state.imported,
                                     state.defined)
         states.append(state)
-    if cache is not None:
+    if cache is not None and any(state.data is not None for state in states):  # else the manifest holds as it is
         manifest["__saved__"] = time.time_ns()
         cache.save_manifest(manifest)
     return states
@@ -164,11 +201,15 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     known_facts = len(facts)
     for state in result.relevant:
         if state.data is None and state.key in facts:  # unchanged: its index is loaded only if linking must rerun
-            problem, result.digests[state.file.path] = facts[state.key]
+            problem, result.digests[state.file.path], _ = facts[state.key]
             if problem is not None:
                 problems.append(problem)
             continue
         entry = cached_entry(cache, state.key) if cache else None
+        if entry is None and cache and state.previous:
+            entry = reindex_comments(state, facts, cache)
+            if entry is not None:
+                cache.put(state.key, entry)
         if entry is not None:
             _take(result, facts, state, entry)
         else:
@@ -213,9 +254,9 @@ def _closure(readable: list, cache: Cache | None) -> set:
 
 
 def _take(result: Indexed, facts: dict, state: FileState, outcome: tuple) -> None:
-    """Record one file's (index, problem, digest), built in this run or loaded from the cache."""
-    index, problem, digest = outcome
-    facts[state.key] = (problem, digest)
+    """Record one file's (index, problem, digest, code key), built in this run or loaded from the cache."""
+    index, problem, digest, code = outcome
+    facts[state.key] = (problem, digest, code)
     if index is not None:
         result.fresh[state.file.path] = index
     result.digests[state.file.path] = digest

@@ -13,14 +13,13 @@ Columns are counted in characters, as libcst does (the `ast` counts UTF-8 bytes)
 from __future__ import annotations
 
 import ast
-import bisect
 import dataclasses
-import io
 import re
-import tokenize
 from typing import NamedTuple
 
 import libcst as cst
+
+from llmlint.sourcelines import SourceLines
 
 
 class PositionMismatch(Exception):
@@ -37,7 +36,6 @@ class Range(NamedTuple):
     end: Pos
 
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 _KIND = {  # libcst statement class -> the ast classes it may be
     "FunctionDef": ("FunctionDef", "AsyncFunctionDef"),
     "For": ("For", "AsyncFor"),
@@ -55,34 +53,6 @@ _SOURCE_ORDER = {
     cst.Param: ("annotation", "default"),
 }
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.FormattedStringText)
-
-
-class SourceLines:
-    """Lines of a text, and the `ast`'s (line, UTF-8 byte column) turned into character columns and offsets."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
-        self.ascii = text.isascii()
-
-    def line_text(self, line: int) -> str:
-        starts = self.line_starts
-        end = starts[line] if line < len(starts) else len(self.text)
-        return self.text[starts[line - 1] : end]
-
-    def column(self, line: int, byte_column: int) -> int:
-        if self.ascii:
-            return byte_column
-        text = self.line_text(line)
-        if text.isascii():
-            return byte_column
-        return len(text.encode("utf-8")[:byte_column].decode("utf-8", "ignore"))
-
-    def offset(self, line: int, byte_column: int) -> int:
-        return self.line_starts[line - 1] + self.column(line, byte_column)
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.line_starts, offset)
 
 
 class AstPositions(SourceLines):
@@ -251,51 +221,6 @@ class AstPositions(SourceLines):
         found = Range(self._pos(offset), self._pos(offset + len(code)))
         self.ranges[node] = found
         return found
-
-
-def comment_lines(text: str, tree: ast.Module) -> dict[int, str]:
-    """{line: the comment on it, from `#` to the end of the line}: every `#` that no string literal holds."""
-    if "#" not in text:
-        return {}
-    lines = SourceLines(text)
-    spans = []
-    comments = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
-            start, end = lines.offset(node.lineno, node.col_offset), lines.offset(node.end_lineno, node.end_col_offset)
-            spans.append((start, end))
-            if node.end_lineno > node.lineno and "#" in text[start:end]:
-                # strings implicitly joined over several lines may have comments between their parts
-                comments.update(_comments_between_parts(text[start:end], node.lineno))
-    spans.sort()
-    starts = [s for s, _ in spans]
-    ends = []  # running maximum of span ends, so one bisect answers "is this offset inside any span"
-    high = -1
-    for _, end in spans:
-        high = max(high, end)
-        ends.append(high)
-    position = text.find("#")
-    while position >= 0:
-        i = bisect.bisect_right(starts, position) - 1
-        if i >= 0 and ends[i] > position:
-            position = text.find("#", position + 1)
-            continue
-        newline = _NEWLINE.search(text, position)
-        end = newline.start() if newline else len(text)
-        comments[lines.line_of(position)] = text[position:end]
-        position = text.find("#", end)
-    return comments
-
-
-def _comments_between_parts(segment: str, first_line: int) -> dict[int, str]:
-    found = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO("(" + segment + ")").readline):
-            if token.type == tokenize.COMMENT:
-                found[first_line + token.start[0] - 1] = token.string
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return found
 
 
 def _ast_statements(body):
