@@ -73,7 +73,7 @@ TARGET_WARM_VS_RUFF = 1.0
 TARGET_ONE_FILE_SECONDS = 1.5
 TARGET_RSS_MB = 1024.0
 
-LLMLINT_MODES = ("cold", "warm", "one file changed")
+LLMLINT_MODES = ("cold", "warm", "one file changed", "one file's code changed")
 MARKER_PYPROJECT = (
     "# Written by benchmarks/run.py: makes this corpus its own project root so\n"
     "# no tool picks up the llmlint repository's configuration.\n"
@@ -410,6 +410,19 @@ def find_touch_file(root: Path) -> Path | None:
 
 
 @contextlib.contextmanager
+def appended_function(path: Path, serial: int):
+    """Append a small new function to PATH for the duration of the block: a change to code, not comments."""
+    original = path.read_bytes()
+    sep = b"" if original.endswith(b"\n") or not original else b"\n"
+    probe = f"\n\ndef _llmlint_bench_probe_{serial}_{time.time_ns()}():\n    return {serial}\n".encode()
+    path.write_bytes(original + sep + probe)
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+
+
+@contextlib.contextmanager
 def appended_comment(path: Path, serial: int):
     """Append a unique comment line to PATH for the duration of the block."""
     original = path.read_bytes()
@@ -601,8 +614,8 @@ def benchmark_llmlint(tools: Tools, corpus: Path, touch: Path | None, args, scra
     problem = check(setup)
     if problem:
         log(f"  llmlint warm-up FAILED ({problem}); stderr tail:\n{setup.stderr_tail}")
-        return [cold, Measurement("llmlint", "warm", runs=[setup], crashed=f"cache-filling run: {problem}"),
-                Measurement("llmlint", "one file changed", skipped="warm-up failed")]
+        return [cold, Measurement("llmlint", "warm", runs=[setup], crashed=f"cache-filling run: {problem}")] + [
+            Measurement("llmlint", m, skipped="warm-up failed") for m in LLMLINT_MODES[2:]]
     cached = has_llmlint_cache(corpus)
     warm = measure_repeated("llmlint", "warm", lambda i: command(True), corpus, args, check)
     if not cached:
@@ -610,11 +623,14 @@ def benchmark_llmlint(tools: Tools, corpus: Path, touch: Path | None, args, scra
 
     if touch is None:
         changed = Measurement("llmlint", "one file changed", skipped="no file to edit")
+        recoded = Measurement("llmlint", "one file's code changed", skipped="no file to edit")
     else:
         changed = measure_repeated("llmlint", "one file changed", lambda i: command(True), corpus, args, check,
                                    around=lambda i: appended_comment(touch, i))
+        recoded = measure_repeated("llmlint", "one file's code changed", lambda i: command(True), corpus, args, check,
+                                   around=lambda i: appended_function(touch, i))
     clear_llmlint_cache(corpus)
-    return [cold, warm, changed]
+    return [cold, warm, changed, recoded]
 
 
 def benchmark_ruff(tools: Tools, corpus: Path, args) -> Measurement:
@@ -658,13 +674,14 @@ def ratio(a: Measurement | None, b: Measurement | None) -> float | None:
 
 
 def corpus_ratios(c: CorpusResult) -> list[tuple[str, float | None, str]]:
-    cold, warm, touch = (c.get("llmlint", m) for m in LLMLINT_MODES)
+    cold, warm, touch, recoded = (c.get("llmlint", m) for m in LLMLINT_MODES)
     ruff, bandit = c.get("ruff", "cold"), c.get("bandit", "cold")
     return [
         ("llmlint cold / bandit", ratio(cold, bandit), "x"),
         ("llmlint cold / ruff", ratio(cold, ruff), "x"),
         ("llmlint warm / ruff cold", ratio(warm, ruff), "x"),
-        ("llmlint one file changed", touch.median if touch else None, "s"),
+        ("llmlint one file changed (comment)", touch.median if touch else None, "s"),
+        ("llmlint one file's code changed (no target)", recoded.median if recoded else None, "s"),
     ]
 
 
@@ -727,7 +744,8 @@ def render_corpus(c: CorpusResult) -> list[str]:
              "| tool / mode | median s | min s | max s | CPU s (median) | peak RSS MB | tree peak MB | runs |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [measurement_row(m) for m in c.measurements]
-    lines += ["", f"One-file edit: comment appended to `{c.touch_file}`.", "",
+    lines += ["", f"One-file edits of `{c.touch_file}`: a comment line appended (one file changed), or a small"
+              " function appended (one file's code changed).", "",
               "| ratio | value |", "|---|---:|"]
     for label, value, unit in corpus_ratios(c):
         lines.append(f"| {label} | {'-' if value is None else f'{value:.2f}{unit}'} |")
@@ -756,6 +774,8 @@ def render_report(results: dict[str, CorpusResult], tools: Tools, args, started:
         "workers). Tree peak is the sum of PSS over the child's process tree sampled every 0.1 s (Linux only).",
         "The memory target uses the larger of the two. Warm: one unmeasured run fills the cache, then nothing",
         "changes. One file changed: warm cache, then a comment line is appended to one file before each run.",
+        "One file's code changed: the same, with a new function appended instead; it has no target and shows",
+        "what a change to code costs (the project is linked again).",
         ""]
     return "\n".join(lines)
 

@@ -222,15 +222,19 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
         state.data = None
     outcomes = _run(jobs_list, jobs)
     del jobs_list
+    pooled = False
     for i, state in enumerate(todo):
         outcome, outcomes[i] = outcomes[i], None
         if isinstance(outcome, bytes):  # pickled by a worker: cached as it is
+            pooled = True
             if cache:
                 cache.put_pickled(state.key, outcome)
             outcome = pickle.loads(outcome)
         elif cache:
             cache.put(state.key, outcome)
         _take(result, facts, state, outcome)
+    if pooled:
+        _release_free_heap()
     if cache is not None and len(facts) != known_facts:
         cache.save_facts(facts)
     result.parsed = len(todo)
@@ -262,6 +266,18 @@ def _take(result: Indexed, facts: dict, state: FileState, outcome: tuple) -> Non
     result.digests[state.file.path] = digest
     if problem is not None:
         result.problems.append(problem)
+
+
+def _release_free_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc). The pickled outcomes and file bytes freed after a
+    pool run leave holes in the heap that Python's object arenas (mapped separately) never reuse: about 140 MB of
+    resident memory on a large project, for the rest of the run."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _job(f, data: bytes) -> tuple:
