@@ -409,26 +409,21 @@ def find_touch_file(root: Path) -> Path | None:
     return next(iter_python_files(root), None)
 
 
-@contextlib.contextmanager
+def appended_comment(path: Path, serial: int):
+    """Append a unique comment line to PATH for the duration of the block: the code stays as it was."""
+    return appended(path, f"{TOUCH_MARKER} {serial} {time.time_ns()}\n")
+
+
 def appended_function(path: Path, serial: int):
     """Append a small new function to PATH for the duration of the block: a change to code, not comments."""
-    original = path.read_bytes()
-    sep = b"" if original.endswith(b"\n") or not original else b"\n"
-    probe = f"\n\ndef _llmlint_bench_probe_{serial}_{time.time_ns()}():\n    return {serial}\n".encode()
-    path.write_bytes(original + sep + probe)
-    try:
-        yield
-    finally:
-        path.write_bytes(original)
+    return appended(path, f"\n\ndef _llmlint_bench_probe_{serial}_{time.time_ns()}():\n    return {serial}\n")
 
 
 @contextlib.contextmanager
-def appended_comment(path: Path, serial: int):
-    """Append a unique comment line to PATH for the duration of the block."""
+def appended(path: Path, text: str):
     original = path.read_bytes()
     sep = b"" if original.endswith(b"\n") or not original else b"\n"
-    stamp = f"{TOUCH_MARKER} {serial} {time.time_ns()}\n".encode()
-    path.write_bytes(original + sep + stamp)
+    path.write_bytes(original + sep + text.encode())
     try:
         yield
     finally:

@@ -74,6 +74,24 @@ def test_process_pool_changes_nothing(corpus, baseline, monkeypatch):
     assert findings_of(report) == baseline
 
 
+def test_what_the_pool_caches_serves_a_later_run(tmp_path, monkeypatch):
+    """Workers hand back pickled outcomes that go into the cache as they are: a run that must link again reads
+    them back, and finds the same."""
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, root)
+    expected = findings_of(lint_paths([str(root)], Config(root=str(root)), jobs=1, use_cache=False))
+    monkeypatch.setattr(indexing, "IN_PROCESS_LIMIT", 0)
+    pooled = lint_paths([str(root)], Config(root=str(root)), jobs=2, use_cache=True)
+    records = list((root / ".llmlint_cache").rglob("run-*"))
+    assert records
+    for record in records:
+        record.unlink()  # so that the next run links the cached indexes again
+    monkeypatch.setattr(indexing, "parse_and_index", lambda *args: (_ for _ in ()).throw(AssertionError("parsed again")))
+    relinked = lint_paths([str(root)], Config(root=str(root)), jobs=2, use_cache=True)
+    assert len(expected) > 50
+    assert findings_of(pooled) == findings_of(relinked) == expected
+
+
 DIGEST = """\
 import sys
 from llmlint.indexing import _index_one

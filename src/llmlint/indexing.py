@@ -276,7 +276,7 @@ def _release_free_heap() -> None:
         import ctypes
 
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
+    except Exception:  # not glibc (no malloc_trim), or no C library to load by that name (Windows)
         pass
 
 
