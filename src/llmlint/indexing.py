@@ -19,9 +19,9 @@ from llmlint import __version__
 from llmlint.cache import Cache, cache_key
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE, Span
-from llmlint.sourcelines import code_only, comment_lines
 from llmlint.prefilter import relevant_closure, scan
 from llmlint.source import MAX_BYTES, parse_and_index, python_tree, source_text
+from llmlint.sourcelines import code_only, comment_lines
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
 
@@ -250,7 +250,7 @@ def _closure(readable: list, cache: Cache | None) -> set:
     facts = [(f.path, f.module, f.is_package, marked, imported, defined) for f, marked, imported, defined in entries]
     key = hashlib.blake2b(pickle.dumps((__version__, facts), protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
     known = cache.closure()
-    if known.get("key") == key:
+    if known.get("key") == key and isinstance(known.get("paths"), list):
         return set(known["paths"])
     paths = {f.path for f in relevant_closure(entries)}
     cache.save_closure({"key": key, "paths": sorted(paths)})
