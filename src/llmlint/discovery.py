@@ -254,9 +254,11 @@ class _Walker:
     def is_excluded(self, path: str, is_dir: bool) -> bool:
         """Default and configured excludes: a pattern with a '/' matches the path from the configuration root, one
         without matches a file or folder name at any depth. A folder holding pyvenv.cfg is a virtualenv."""
-        if self.excludes.matches(os.path.basename(path), _relative(path, self.config.root), is_dir):
-            return True
-        return is_dir and os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+        return self._excluded(path, os.path.basename(path), _relative(path, self.config.root), is_dir)
+
+    def _excluded(self, path: str, name: str, relative: str | None, is_dir: bool) -> bool:
+        """is_excluded, given the entry's name and its path from the configuration root (None when outside it)."""
+        return self.excludes.matches(name, relative, is_dir) or (is_dir and os.path.isfile(os.path.join(path, "pyvenv.cfg")))
 
     def ignore_chain(self, folder: str) -> tuple[Pattern, ...]:
         """The .gitignore patterns (and .git/info/exclude) that apply inside `folder`, from the repository top down to `folder`'s parent."""
@@ -454,9 +456,7 @@ class _Walker:
                 if not is_dir and not (is_file and name.endswith(SUFFIXES)):
                     continue
                 path = os.path.join(folder, name)
-                if self.excludes.matches(name, None if from_root is None else from_root + name, is_dir):
-                    continue
-                if (is_dir and os.path.isfile(os.path.join(path, "pyvenv.cfg"))) or ignored_in(ignore, name, is_dir):
+                if self._excluded(path, name, None if from_root is None else from_root + name, is_dir) or ignored_in(ignore, name, is_dir):
                     continue
                 real = os.path.realpath(path) if is_link else os.path.join(real_folder, name)
                 if is_link and not _is_within(real, real_top):
