@@ -117,7 +117,7 @@ def _match_pipe(obj: Obj, path: str):
 
     method = path.rsplit(".", 1)[-1]
     for part in obj.parts:
-        if isinstance(part, Obj) and not part.parts and match_method(part.cls, "invoke") is not None:
+        if _is_model(part):
             chain_family = next(f for f in load_table()[0] if f.key == "langchain-chain")
             if method in chain_family.methods:
                 return Match(chain_family, chain_family.methods[method], obj.cls)
@@ -125,19 +125,46 @@ def _match_pipe(obj: Obj, path: str):
 
 
 def chain_model(project: Project, call: ModelCall) -> Obj | None:
-    """The model object behind a chain call (the model member of a pipe, or the `llm=` of LLMChain)."""
+    """The model object behind a chain call: the model member of a pipe, or the model a chain or agent was built
+    from (`LLMChain(llm=...)`, `ConversationalRetrievalChain.from_llm(llm, ...)`, `initialize_agent(tools, llm)`,
+    `AgentExecutor(agent=create_tool_calling_agent(llm, ...))`, LangGraph's `create_react_agent(model, tools)`)."""
     client = call.client
     if client is None:
         return None
-    for part in client.parts:
-        if isinstance(part, Obj) and match_method(part.cls, "invoke") is not None and not part.parts:
-            return part
-    if call.family.is_chain and isinstance(client.ctor, E.Call) and client.ctor_ctx is not None:
-        llm = client.ctor.kwarg("llm")
-        value = project.resolve(llm, client.ctor_ctx) if llm is not None else None
-        if isinstance(value, Obj) and match_method(value.cls, "invoke") is not None:
-            return value
+    if client.parts:
+        return _model_among(project, client.parts, 0)
+    if call.family.is_chain:
+        return _model_behind(project, client, 0)
     return None
+
+
+def _is_model(value) -> bool:
+    if not isinstance(value, Obj) or value.parts:
+        return False
+    match = match_method(value.cls, "invoke")
+    return match is not None and not match.family.is_chain
+
+
+def _model_among(project: Project, values, depth: int) -> Obj | None:
+    for value in values:
+        if _is_model(value):
+            return value
+    for value in values:
+        if isinstance(value, Obj) and depth < 3:
+            found = _model_among(project, value.parts, depth + 1) if value.parts else _model_behind(project, value, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _model_behind(project: Project, chain: Obj, depth: int) -> Obj | None:
+    """The model among the arguments that built `chain` (its constructor's, then its wrapper calls')."""
+    calls = [(chain.ctor, chain.ctor_ctx)] + list(chain.chain)
+    values = []
+    for built, ctx in calls:
+        if isinstance(built, E.Call) and ctx is not None:
+            values.extend(project.resolve(arg, ctx, built.line) for arg in (*built.args, *(v for _, v in built.kwargs)))
+    return _model_among(project, values, depth)
 
 
 def _posts_to_model(project: Project, call: E.Call, ctx: Ctx) -> bool:

@@ -14,6 +14,8 @@ WRAPPER_METHODS = frozenset(
     {"bind", "bind_tools", "with_structured_output", "with_retry", "with_fallbacks", "with_config", "with_options",
      "with_raw_response", "with_streaming_response", "configurable_fields", "configurable_alternatives"}
 )
+# Properties that return the same resource with another response wrapper (`client.messages.with_raw_response.create`).
+RESPONSE_WRAPPERS = frozenset({"with_raw_response", "with_streaming_response"})
 UNBOUNDED = float("inf")
 
 
@@ -106,7 +108,7 @@ def is_async_class(family: Family, qualified: str) -> bool:
 def normalise_path(path: str) -> str:
     """Drop runnable/option wrappers: `with_structured_output().invoke` -> `invoke`."""
     parts = path.split(".") if path else []
-    kept = [p for p in parts if p.removesuffix("()") not in WRAPPER_METHODS or not p.endswith("()")]
+    kept = [p for p in parts if p not in RESPONSE_WRAPPERS and (p.removesuffix("()") not in WRAPPER_METHODS or not p.endswith("()"))]
     return ".".join(kept)
 
 

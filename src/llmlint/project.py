@@ -10,9 +10,16 @@ from collections import defaultdict
 
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
+from llmlint.stores import STORE_PACKAGES, STORES, holds_keys_as_attributes, read_methods, store_of, write_methods
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 
 MAX_DEPTH = 12
+# Calls that return the function they are given, to be called later (maybe in a thread, maybe with bound arguments).
+SAME_FUNCTION_WRAPPERS = frozenset({
+    "chainlit.make_async", "asyncer.asyncify", "asgiref.sync.sync_to_async", "functools.partial", "functools.wraps",
+    "functools.lru_cache", "functools.cache", "anyio.to_thread.run_sync",
+})
+BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
 
 
 def is_foreign_sdk(imported: str, importer: str) -> bool:
@@ -31,6 +38,7 @@ class Project:
             self._by_name[idx.module].append(idx)
         self._memo: dict = {}
         self._assign_tables: dict = {}
+        self._stores: dict | None = None
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -83,6 +91,22 @@ class Project:
             return self._resolve_pipe(expr, ctx, at_line, depth)
         if isinstance(expr, (E.Const, E.FStr, E.BinOp, E.Seq, E.DictExpr)):
             return Lit(expr, ctx)
+        if isinstance(expr, E.Subscript) and isinstance(expr.index, E.Const) and isinstance(expr.index.value, str):
+            store = store_of(self.resolve(expr.value, ctx, at_line, depth))  # st.session_state["chain"]
+            return self.stored_value(store, expr.index.value, ctx, depth) if store is not None else None
+        if isinstance(expr, E.IfExp):  # `Async() if is_async else Sync()`: the first arm that resolves
+            return self._first_known((expr.body, expr.orelse), ctx, at_line, depth)
+        if isinstance(expr, E.Unknown) and expr.kind == "BooleanOperation":  # `client or OpenAI()`
+            return self._first_known(expr.children, ctx, at_line, depth)
+        return None
+
+    def _first_known(self, options, ctx, at_line, depth):
+        """The value of the first of `options` that resolves to something other than `None` (an unset parameter or
+        a `None` default falls through to the object built beside it)."""
+        for option in options:
+            value = self.resolve(option, ctx, at_line, depth)
+            if is_something(value):
+                return value
         return None
 
     def resolve_name(self, name: str, ctx: Ctx, at_line=None, depth=0):
@@ -196,6 +220,11 @@ class Project:
         base = self.resolve(expr.base, ctx, at_line, depth)
         if base is None:
             return None
+        store = store_of(base)
+        if store is not None and holds_keys_as_attributes(store) and expr.attr not in read_methods(store) + write_methods(store):
+            found = self.stored_value(store, expr.attr, ctx, depth)  # st.session_state.chain, app.state.llm
+            if found is not None:
+                return found
         return self.member(base, expr.attr, depth)
 
     def member(self, base, attr: str, depth: int = 0):
@@ -241,6 +270,15 @@ class Project:
 
     def _resolve_call(self, call: E.Call, ctx, depth):
         func = self.resolve(call.func, ctx, call.line, depth)
+        if isinstance(func, Ext) and func.name in SAME_FUNCTION_WRAPPERS and call.args:
+            wrapped = self.resolve(call.args[0], ctx, call.line, depth)  # cl.make_async(chain.invoke) is chain.invoke
+            if isinstance(wrapped, Obj) and func.name in BINDING_WRAPPERS:  # partial(client.create, model=...)
+                return Obj(wrapped.cls, wrapped.ctor, wrapped.ctor_ctx, wrapped.path, wrapped.chain + ((call, ctx),), wrapped.parts)
+            return wrapped
+        if isinstance(func, Ext) and isinstance(call.arg(0), E.Const) and isinstance(call.arg(0).value, str):
+            store, _, method = func.name.rpartition(".")
+            if store in STORES and method in read_methods(store):  # cl.user_session.get("chain")
+                return self.stored_value(store, call.arg(0).value, ctx, depth)
         if isinstance(func, Ext):
             return Obj(func.name, call, ctx)
         if isinstance(func, Obj):
@@ -272,6 +310,49 @@ class Project:
                 parts.append(value)
         return Obj("langchain_core.runnables.RunnableSequence", None, ctx, "", (), tuple(parts))
 
+    # framework state stores
+    def stored_value(self, store: str, key: str, ctx: Ctx, depth: int):
+        """What the project writes under `key` in `store` (the first write that resolves), in `ctx`'s project."""
+        for value, where in self._store_writes().get((self.project_root(ctx.path), store, key), ()):
+            found = self.resolve(value, where, None, depth)
+            if is_something(found):  # `st.session_state.chain = None` before the real one is built
+                return found
+        return None
+
+    def _store_writes(self) -> dict:
+        """(project root, store, key) -> [(value Expr, Ctx)]: every write into a framework state store, by
+        assignment (`st.session_state.chain = ...`, `app.state.llm = ...`) or method (`cl.user_session.set(k, v)`)."""
+        if self._stores is not None:
+            return self._stores
+        self._stores = table = {}
+        for idx in self.indexes.values():
+            if not _imports_any(idx, STORE_PACKAGES):
+                continue
+            root = self.project_root(idx.path)
+            for fn in idx.functions.values():
+                ctx = Ctx(idx.path, fn.qualname)
+                for assign in fn.assigns:
+                    target = assign.target_expr
+                    if assign.op != "=" or not isinstance(target, (E.Attr, E.Subscript)):
+                        continue
+                    if isinstance(target, E.Attr):
+                        base, key = target.base, target.attr
+                    elif isinstance(target.index, E.Const) and isinstance(target.index.value, str):
+                        base, key = target.value, target.index.value
+                    else:
+                        continue
+                    store = store_of(self.resolve(base, ctx, assign.line, depth=MAX_DEPTH // 2))
+                    if store is not None and (isinstance(target, E.Subscript) or holds_keys_as_attributes(store)):
+                        table.setdefault((root, store, key), []).append((assign.value, ctx))
+                for site in fn.calls:
+                    call = site.call
+                    if not (isinstance(call.func, E.Attr) and len(call.args) >= 2 and isinstance(call.args[0], E.Const)):
+                        continue
+                    store = store_of(self.resolve(call.func.base, ctx, call.line, depth=MAX_DEPTH // 2))
+                    if store is not None and call.func.attr in write_methods(store) and isinstance(call.args[0].value, str):
+                        table.setdefault((root, store, call.args[0].value), []).append((call.args[1], ctx))
+        return table
+
     # strings
     def const_str(self, expr, ctx: Ctx, depth: int = 0) -> str | None:
         """The string `expr` surely evaluates to, following names, constants and `os.getenv` defaults."""
@@ -293,6 +374,22 @@ class Project:
             if isinstance(value, Obj) and value.ctor is not None and not value.path:
                 return self.const_str(value.ctor, value.ctor_ctx, depth + 1)
         return None
+
+
+def is_something(value) -> bool:
+    """A resolved value that is not unknown and not the constant `None`."""
+    return value is not None and not (isinstance(value, Lit) and isinstance(value.expr, E.Const) and value.expr.value is None)
+
+
+def _imports_any(idx: ModuleIndex, packages) -> bool:
+    """Whether the module (or one of its functions) imports from one of `packages`."""
+    tables = [idx.imports] + [fn.imports for fn in idx.functions.values() if fn.imports]
+    for table in tables:
+        for qualified in table.values():
+            for name in (qualified if isinstance(qualified, (list, tuple)) else (qualified,)):
+                if isinstance(name, str) and name.split(".", 1)[0] in packages:
+                    return True
+    return False
 
 
 def _last_assign(assigns, at_line: int | None):
