@@ -34,6 +34,8 @@ class ModelCall:
     settings: dict = field(default_factory=dict)  # "timeout", "max_tokens", "max_retries", ... -> Setting
     model_obj: Obj | None = None  # for a chain call: the model object piped into it or given as llm=
     model_family: Family | None = None  # the family whose settings apply: the chain's model's, else the call's
+    opaque_call: bool = False  # the call's keywords are not all known (`**kwargs` from elsewhere, `*args`)
+    opaque_client: bool = False  # the same for the client's or model's constructor and its option calls
 
     @property
     def ctx(self) -> Ctx:
@@ -230,12 +232,16 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
                 if body.get(key) is not None and name not in call.settings:
                     call.settings[name] = Setting(body.get(key), call.ctx, call.call.line, "call")
     for source, ctx, where in sources:
+        items, opaque = project.keywords(source, ctx)
+        if opaque:
+            call.opaque_call = call.opaque_call or where == "call"
+            call.opaque_client = call.opaque_client or where != "call"
         for name, keywords in groups.items():
             if name in call.settings or not keywords:
                 continue
-            value = _setting_from(project, ctx, source, keywords, family, name)
-            if value is not None:
-                call.settings[name] = Setting(value, ctx, source.line, where)
+            found = _setting_from(project, ctx, source, items, keywords, family, name)
+            if found is not None:
+                call.settings[name] = Setting(found[0], found[1], source.line, where)
     model = call.settings.pop("model", None)
     if model is None and isinstance(call.client, Obj) and call.client.ctor is not None and family.key in ("google-generativeai", "vertexai"):
         first = call.client.ctor.arg(0)
@@ -244,12 +250,13 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
     call.model = project.const_str(model.expr, model.ctx) if model is not None else None
 
 
-def _setting_from(project: Project, ctx: Ctx, source: E.Call, keywords, family: Family, name: str):
-    value = source.kwarg(*keywords)
-    if value is not None:
-        return value
+def _setting_from(project: Project, ctx: Ctx, source: E.Call, items, keywords, family: Family, name: str):
+    """(value Expr, its Ctx) of the setting `name` among a call's keyword `items` (spreads opened), or None."""
+    for key, value, where in items:
+        if key in keywords:
+            return value, where
     for key in family.settings_args:  # generation_config={"max_output_tokens": 256} / config=...
-        nested = source.kwarg(key)
+        nested = next((value for k, value, _ in items if k == key), None)
         if isinstance(nested, (E.Name, E.Attr)):
             resolved = project.resolve(nested, ctx, source.line)
             if isinstance(resolved, Lit):
@@ -259,9 +266,9 @@ def _setting_from(project: Project, ctx: Ctx, source: E.Call, keywords, family: 
         if isinstance(nested, E.DictExpr):
             for keyword in keywords:
                 if nested.get(keyword) is not None:
-                    return nested.get(keyword)
+                    return nested.get(keyword), ctx
         elif isinstance(nested, E.Call) and name == "max_tokens":
             found = nested.kwarg(*family.max_tokens_args)
             if found is not None:
-                return found
+                return found, ctx
     return None

@@ -20,6 +20,7 @@ SAME_FUNCTION_WRAPPERS = frozenset({
     "functools.lru_cache", "functools.cache", "anyio.to_thread.run_sync",
 })
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
+DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 
 def is_foreign_sdk(imported: str, importer: str) -> bool:
@@ -39,6 +40,7 @@ class Project:
         self._memo: dict = {}
         self._assign_tables: dict = {}
         self._stores: dict | None = None
+        self._changed_dicts: dict = {}
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -309,6 +311,92 @@ class Project:
             else:
                 parts.append(value)
         return Obj("langchain_core.runnables.RunnableSequence", None, ctx, "", (), tuple(parts))
+
+    # keyword arguments
+    def keywords(self, call: E.Call, ctx: Ctx) -> tuple[tuple, bool]:
+        """((name, value Expr, Ctx), ...) of `call`'s keyword arguments with every `**mapping` spread opened where
+        the mapping is a dict this module builds and never changes (`**settings` of `settings = {"model": ...}`,
+        `**dict(model=...)`), and whether any argument stays unknown (an unresolved spread or `*args`)."""
+        items, opaque = [], any(isinstance(a, E.Unknown) and a.kind == "Starred" for a in call.args)
+        for name, value in call.kwargs:
+            if name is not None:
+                items.append((name, value, ctx))
+                continue
+            spread = self._dict_items(value, ctx, call.line, 0)
+            if spread is None:
+                opaque = True
+            else:
+                spread_items, spread_opaque = spread
+                items.extend(spread_items)
+                opaque = opaque or spread_opaque
+        return tuple(items), opaque
+
+    def _dict_items(self, expr, ctx: Ctx, at_line, depth: int):
+        """(items, opaque) of a mapping expression, or None when it is not a dict literal or `dict(...)` call this
+        project builds in view and leaves unchanged."""
+        if depth > 4:
+            return None
+        if isinstance(expr, E.Name):
+            if self._dict_is_changed(expr.id, ctx):
+                return None
+            value = self.resolve(expr, ctx, at_line)
+            if isinstance(value, Lit) and isinstance(value.expr, E.DictExpr):
+                return self._dict_items(value.expr, value.ctx, None, depth + 1)
+            assigned = self._assigned_call(expr.id, ctx, at_line)
+            return self._dict_items(assigned[0], assigned[1], None, depth + 1) if assigned is not None else None
+        if isinstance(expr, E.DictExpr):
+            items, opaque = [], False
+            for key, value in expr.items:
+                if key is None:
+                    inner = self._dict_items(value, ctx, at_line, depth + 1)
+                    if inner is None:
+                        opaque = True
+                    else:
+                        items.extend(inner[0])
+                        opaque = opaque or inner[1]
+                elif isinstance(key, E.Const) and isinstance(key.value, str):
+                    items.append((key.value, value, ctx))
+                else:
+                    opaque = True
+            return items, opaque
+        if isinstance(expr, E.Call) and isinstance(expr.func, E.Name) and expr.func.id == "dict" and not expr.args:
+            items, opaque = self.keywords(expr, ctx)
+            return list(items), opaque
+        return None
+
+    def _assigned_call(self, name: str, ctx: Ctx, at_line):
+        """(value, ctx) of the `dict(...)` call last assigned to `name` in view, if that is what it holds."""
+        fn = self.function(ctx)
+        while fn is not None:
+            assign = _last_assign(self._assigns_named(ctx.path, fn, name), at_line if fn.qualname == ctx.function else None)
+            if assign is not None:
+                value = assign.value
+                found = isinstance(value, E.Call) and isinstance(value.func, E.Name) and value.func.id == "dict"
+                return (value, Ctx(ctx.path, fn.qualname)) if found and assign.op == "=" else None
+            fn = self.indexes[ctx.path].functions.get(fn.parent) if fn.parent else (
+                self.indexes[ctx.path].functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
+        return None
+
+    def _dict_is_changed(self, name: str, ctx: Ctx) -> bool:
+        """Whether the module stores into the dict named `name` anywhere (`settings["max_tokens"] = 100`,
+        `settings.update(...)`): then its keys at the call are not the ones it was built with."""
+        idx = self.indexes[ctx.path]
+        changed = self._changed_dicts.get(ctx.path)
+        if changed is None:
+            changed = set()
+            for fn in idx.functions.values():
+                for assign in fn.assigns:
+                    target = assign.target_expr
+                    if isinstance(target, E.Subscript) and isinstance(target.value, E.Name):
+                        changed.add(target.value.id)
+                    if assign.op not in ("=", "for", "with") and assign.target and "." not in assign.target:
+                        changed.add(assign.target)  # settings |= {...}
+                for site in fn.calls:
+                    func = site.call.func
+                    if isinstance(func, E.Attr) and isinstance(func.base, E.Name) and func.attr in DICT_MUTATORS:
+                        changed.add(func.base.id)
+            self._changed_dicts[ctx.path] = changed
+        return name in changed
 
     # framework state stores
     def stored_value(self, store: str, key: str, ctx: Ctx, depth: int):

@@ -41,10 +41,8 @@ class MissingTimeout(Rule):
             return http_client_timeout(project, ctor.kwarg("http_client", "client", "async_client", "http_async_client"), client.ctor_ctx), None
         if client is not None and (ctor is None and not client.parts):
             return UNKNOWN, None  # a client passed in from somewhere we cannot see
-        if isinstance(ctor, E.Call) and ctor.has_star:
-            return UNKNOWN, None  # OpenAI(**settings): the timeout may be in there
-        if call.call.has_star:
-            return UNKNOWN, None
+        if call.opaque_client or call.opaque_call:
+            return UNKNOWN, None  # OpenAI(**settings) with settings from elsewhere: the timeout may be in there
         return None, None
 
     def _roots_with_global_timeout(self, analysis):

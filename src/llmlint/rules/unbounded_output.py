@@ -18,8 +18,8 @@ class UnboundedOutput(Rule):
                 continue
             if not is_generation_api(call.api) or "max_tokens" in call.settings:
                 continue
-            if call.call.has_star or (call.client and call.client.ctor is not None and getattr(call.client.ctor, "has_star", False)):
-                continue  # **kwargs may carry the cap
+            if call.opaque_call or call.opaque_client:
+                continue  # **kwargs from elsewhere may carry the cap
             if call.client is not None and call.client.ctor is None and not call.client.parts:
                 continue  # a model object passed in: its construction is not visible
             message = f"`{call.api}` sets no cap on output tokens ({', '.join('`' + k + '`' for k in family.max_tokens_args[:3])})"
