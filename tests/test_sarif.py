@@ -175,6 +175,14 @@ def test_paths_outside_the_root_become_absolute_file_uris():
     assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "file:///srv/other/a%20b.py"}
 
 
+def test_relative_uris_keep_path_characters_and_encode_only_what_a_uri_cannot_hold():
+    rule = sample_rules()["LLM101"]
+    paths = ["pages/1_File_Q&A.py", "app/a b#1.py", "c:d.py", "docs/ünï.py"]
+    report = Report(findings=[finding(rule, Location(p, 1), "m", "f") for p in paths])
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in the_results(report)]
+    assert uris == ["pages/1_File_Q&A.py", "app/a%20b%231.py", "c%3Ad.py", "docs/%C3%BCn%C3%AF.py"]
+
+
 def test_related_locations_have_ids_and_messages():
     assert the_results()[1]["relatedLocations"] == [
         {

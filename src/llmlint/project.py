@@ -336,13 +336,14 @@ class Project:
         project builds in view and leaves unchanged."""
         if depth > 4:
             return None
-        if isinstance(expr, E.Name):
-            if self._dict_is_changed(expr.id, ctx):
+        if isinstance(expr, (E.Name, E.Attr, E.Call)) and not _is_dict_call(expr):
+            # a name, `self.options`, or a helper that returns the dict (`**self._params()`)
+            if E.dotted(expr) is not None and self._dict_is_changed(E.dotted(expr), ctx):
                 return None
             value = self.resolve(expr, ctx, at_line)
             if isinstance(value, Lit) and isinstance(value.expr, E.DictExpr):
                 return self._dict_items(value.expr, value.ctx, None, depth + 1)
-            assigned = self._assigned_call(expr.id, ctx, at_line)
+            assigned = self._assigned_call(expr.id, ctx, at_line) if isinstance(expr, E.Name) else None
             return self._dict_items(assigned[0], assigned[1], None, depth + 1) if assigned is not None else None
         if isinstance(expr, E.DictExpr):
             items, opaque = [], False
@@ -359,7 +360,7 @@ class Project:
                 else:
                     opaque = True
             return items, opaque
-        if isinstance(expr, E.Call) and isinstance(expr.func, E.Name) and expr.func.id == "dict" and not expr.args:
+        if _is_dict_call(expr):
             items, opaque = self.keywords(expr, ctx)
             return list(items), opaque
         return None
@@ -387,14 +388,14 @@ class Project:
             for fn in idx.functions.values():
                 for assign in fn.assigns:
                     target = assign.target_expr
-                    if isinstance(target, E.Subscript) and isinstance(target.value, E.Name):
-                        changed.add(target.value.id)
+                    if isinstance(target, E.Subscript) and E.dotted(target.value) is not None:
+                        changed.add(E.dotted(target.value))  # settings["max_tokens"] = ..., self.params["x"] = ...
                     if assign.op not in ("=", "for", "with") and assign.target and "." not in assign.target:
                         changed.add(assign.target)  # settings |= {...}
                 for site in fn.calls:
                     func = site.call.func
-                    if isinstance(func, E.Attr) and isinstance(func.base, E.Name) and func.attr in DICT_MUTATORS:
-                        changed.add(func.base.id)
+                    if isinstance(func, E.Attr) and E.dotted(func.base) is not None and func.attr in DICT_MUTATORS:
+                        changed.add(E.dotted(func.base))
             self._changed_dicts[ctx.path] = changed
         return name in changed
 
@@ -462,6 +463,10 @@ class Project:
             if isinstance(value, Obj) and value.ctor is not None and not value.path:
                 return self.const_str(value.ctor, value.ctor_ctx, depth + 1)
         return None
+
+
+def _is_dict_call(expr) -> bool:
+    return isinstance(expr, E.Call) and isinstance(expr.func, E.Name) and expr.func.id == "dict" and not expr.args
 
 
 def is_something(value) -> bool:

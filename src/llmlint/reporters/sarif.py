@@ -19,6 +19,8 @@ from llmlint.ruledoc import RuleMeta
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/llmlint/llmlint"
 SRCROOT = "%SRCROOT%"
+# RFC 3986 path characters other than ":" (which would read as a scheme in a first segment) are not encoded
+URI_PATH_SAFE = "/!$&'()*+,;=@"
 MAX_DESCRIPTION = 1024  # GitHub truncates rule descriptions longer than this
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
@@ -147,7 +149,8 @@ def _artifact(path: str) -> om.ArtifactLocation:
     """A relative path becomes a %SRCROOT%-relative URI; an absolute one (outside the root) a file:// URI."""
     if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute():
         return om.ArtifactLocation(uri=Path(path).as_uri())
-    return om.ArtifactLocation(uri=quote(path.replace("\\", "/")), uri_base_id=SRCROOT)
+    # `pages/1_File_Q&A.py` stays as it is: a percent-encoded sub-delimiter is, strictly, another URI
+    return om.ArtifactLocation(uri=quote(path.replace("\\", "/"), safe=URI_PATH_SAFE), uri_base_id=SRCROOT)
 
 
 def _directory_uri(directory: Path) -> str:
