@@ -40,3 +40,14 @@ def test_without_project_files_the_checked_root_is_the_project(tmp_path):
     (tmp_path / "b.py").write_text(CALL.format(setting=""), encoding="utf-8")
     report = lint_paths([str(tmp_path)], Config(root=str(tmp_path), select=("LLM101",)), jobs=1, use_cache=False)
     assert report.findings == []
+
+
+def test_a_requirements_file_makes_its_folder_a_project(tmp_path):
+    """A repository of example apps, each with its own requirements.txt: the catalog's project note."""
+    for name, setting in (("billing", "litellm.request_timeout = 30\n"), ("support", "")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "requirements.txt").write_text("litellm>=1.40\n", encoding="utf-8")
+        (tmp_path / name / "app.py").write_text(CALL.format(setting=setting), encoding="utf-8")
+    report = lint_paths([str(tmp_path)], Config(root=str(tmp_path), select=("LLM101",)), jobs=1, use_cache=False)
+    flagged = {(Path(f.location.path).resolve(), f.location.line) for f in report.findings}
+    assert flagged == {((tmp_path / "support" / "app.py").resolve(), 5)}

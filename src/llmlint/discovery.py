@@ -19,7 +19,7 @@ DEFAULT_EXCLUDES = (
     "__pypackages__", "site-packages", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pytype",
     ".llmlint_cache", ".ipynb_checkpoints", ".eggs", "*.egg-info",
 )  # fmt: skip
-PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "llmlint.toml", ".llmlint.toml")
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "llmlint.toml", ".llmlint.toml")
 PACKAGE_MARKERS = ("__init__.py", "__init__.pyi")
 
 
