@@ -196,7 +196,7 @@ class _Indexer(cst.CSTVisitor):
         self._record_loop("for", node, iterable)
         self.loop_stack[-1].target = node.target.value if isinstance(node.target, cst.Name) else None
         self.loop_stack[-1].is_async = node.asynchronous is not None
-        self._assign_target(node.target, Unknown("for", (iterable,)), "for")
+        self._assign_target(node.target, self.exprs.bounded(Unknown("for", (iterable,))), "for")
 
     def leave_For(self, original_node) -> None:
         self.loop_stack.pop()
@@ -291,7 +291,7 @@ class _Indexer(cst.CSTVisitor):
     def _assign_target(self, target, value, op) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for i, element in enumerate(target.elements):
-                self._assign_target(element.value, Unknown("unpack", (value,)), op)
+                self._assign_target(element.value, self.exprs.bounded(Unknown("unpack", (value,))), op)
             return
         target_expr = self.exprs.build(target)
         line = self.positions[target].start.line

@@ -13,6 +13,7 @@ from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 
 MAX_DEPTH = 12
+MAX_LINK_DEPTH = 48  # a top-level name followed through this many imports and re-exports is "don't know" (real code: < 6)
 
 
 def is_foreign_sdk(imported: str, importer: str) -> bool:
@@ -31,6 +32,7 @@ class Project:
             self._by_name[idx.module].append(idx)
         self._memo: dict = {}
         self._assign_tables: dict = {}
+        self._globals_active: set = set()  # (path, name) of the top-level names being resolved: import cycles end there
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -139,6 +141,19 @@ class Project:
         return None
 
     def _resolve_global(self, idx: ModuleIndex, name: str, depth: int):
+        """The value of the top-level `name` of module `idx`. Imports may form any graph (two modules taking a name
+        from each other, an `__init__` star-importing a module that imports the package, a module named like the
+        stdlib one it imports from): a name met again while it is being resolved, or too far down, is unknown."""
+        key = (idx.path, name)
+        if key in self._globals_active or depth > MAX_LINK_DEPTH:
+            return None
+        self._globals_active.add(key)
+        try:
+            return self._global(idx, name, depth)
+        finally:
+            self._globals_active.discard(key)
+
+    def _global(self, idx: ModuleIndex, name: str, depth: int):
         if name in idx.functions and name != MODULE_SCOPE:
             return Func(idx.path, name)
         if name in idx.classes:
