@@ -201,11 +201,18 @@ def test_wrong_shapes_inside_the_tables_change_no_result(project):
 # --- symlinks -----------------------------------------------------------------------------------------------------
 
 
+def symlink(link: Path, target: Path, is_folder: bool = False) -> None:
+    try:
+        link.symlink_to(target, target_is_directory=is_folder)
+    except (OSError, NotImplementedError):
+        pytest.skip("this system does not let the tests create symlinks")
+
+
 def link_every_entry_folder(root: Path, target: Path) -> None:
     top = root / CACHE_DIR / VERSIONED
     top.mkdir(parents=True)
     for name in [f"{i:02x}" for i in range(256)] + ["ru"]:
-        (top / name).symlink_to(target, target_is_directory=True)
+        symlink(top / name, target, is_folder=True)
 
 
 @pytest.mark.parametrize("where", [".llmlint_cache", "v", "entry folders"])
@@ -215,10 +222,10 @@ def test_a_symlinked_cache_folder_is_never_written_through(project, tmp_path, wh
     (elsewhere / "keep.txt").write_text("mine\n", encoding="utf-8")
     expected = findings_of(project, use_cache=False)
     if where == ".llmlint_cache":
-        (project / CACHE_DIR).symlink_to(elsewhere, target_is_directory=True)
+        symlink(project / CACHE_DIR, elsewhere, is_folder=True)
     elif where == "v":
         (project / CACHE_DIR).mkdir()
-        (project / CACHE_DIR / VERSIONED).symlink_to(elsewhere, target_is_directory=True)
+        symlink(project / CACHE_DIR / VERSIONED, elsewhere, is_folder=True)
     else:
         link_every_entry_folder(project, elsewhere)
     assert findings_of(project) == expected
@@ -235,9 +242,9 @@ def test_symlinked_cache_files_are_replaced_not_followed(project, tmp_path):
     (outside / "bashrc").write_text("export PATH=/usr/bin\n", encoding="utf-8")
     top = project / CACHE_DIR / VERSIONED
     top.mkdir(parents=True)
-    (project / CACHE_DIR / ".gitignore").symlink_to(outside / "created-by-llmlint")
-    (top / "manifest").symlink_to(outside / "bashrc")
-    (top / "facts").symlink_to(outside / "facts-made-here")
+    symlink(project / CACHE_DIR / ".gitignore", outside / "created-by-llmlint")
+    symlink(top / "manifest", outside / "bashrc")
+    symlink(top / "facts", outside / "facts-made-here")
     expected = findings_of(project, use_cache=False)
     assert findings_of(project) == expected
     assert sorted(p.name for p in outside.iterdir()) == ["bashrc"]
@@ -259,7 +266,7 @@ def test_clean_removes_a_symlinked_cache_but_not_what_it_points_to(project, tmp_
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "keep.txt").write_text("mine\n", encoding="utf-8")
-    (project / CACHE_DIR).symlink_to(elsewhere, target_is_directory=True)
+    symlink(project / CACHE_DIR, elsewhere, is_folder=True)
     monkeypatch.chdir(project)
     result = CliRunner().invoke(main, ["clean"])
     assert result.exit_code == 0
@@ -290,6 +297,16 @@ def test_a_secret_inside_the_analysed_tree_is_not_used(project, monkeypatch):
     expected = findings_of(project, use_cache=False)
     assert open_cache(str(project)) is None
     assert findings_of(project) == expected
+    assert not (project / CACHE_DIR).exists()
+
+
+def test_without_a_place_for_the_secret_the_run_goes_on_without_a_cache(project, tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the secret's folder should be\n", encoding="utf-8")
+    monkeypatch.setenv("LLMLINT_CACHE_HOME", str(blocked / "llmlint"))
+    assert open_cache(str(project)) is None
+    result = CliRunner().invoke(main, ["check", str(project), "--select", "LLM101"])
+    assert result.exit_code == 1 and "app/api.py:53:18: LLM101" in result.stdout
     assert not (project / CACHE_DIR).exists()
 
 

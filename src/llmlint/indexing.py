@@ -189,7 +189,8 @@ def survey(files, cache: Cache | None) -> list[FileState]:
 def _is_manifest_entry(known) -> bool:
     """Whether a manifest entry has the shape the survey writes (anything else is ignored and the file read)."""
     return (type(known) is tuple and len(known) == 5 and type(known[0]) is tuple and type(known[1]) is str
-            and type(known[2]) is bool and type(known[3]) is tuple and type(known[4]) is tuple)
+            and type(known[2]) is bool and type(known[3]) is tuple and type(known[4]) is tuple
+            and all(type(name) is str for name in known[3]) and all(type(name) is str for name in known[4]))
 
 
 def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True) -> Indexed:
