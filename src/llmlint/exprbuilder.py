@@ -1,4 +1,8 @@
-"""Builds `exprs.Expr` values from libcst expression nodes (imported only where files are parsed)."""
+"""Builds `exprs.Expr` values from libcst expression nodes (imported only where files are parsed).
+
+String constants are kept with every key-like run redacted, and a literal key given to an `api_key`-like name
+(`api_key="..."`, `{"api_key": "..."}`, `OPENAI_API_KEY = "..."`) redacted whole: no index, and so no cache file,
+holds a provider key (see redact.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import libcst as cst
 
 from llmlint.exprs import Expr, Attr, Await, BinOp, Call, Comp, Compare, Const, DictExpr, FStr, IfExp, Lambda, Name, Seq, Slice, Subscript, Unknown
 from llmlint.exprs import height, with_parts
+from llmlint.redact import KEY_NAME, is_key, redact, redact_key
 
 MAX_HEIGHT = 48  # levels an Expr keeps: deeper sub-expressions become Unknown("TooDeep"), so that pickling, hashing and
 # every walk over an index stay far from Python's recursion limit whatever the source's nesting (real code stays under 20)
@@ -62,6 +67,16 @@ class ExprBuilder:
             return Unknown("TooDeep")
         return with_parts(expr, lambda part: self._clip(part, levels - 1))
 
+    def build_named(self, name: str, node) -> Expr:
+        """The Expr of `node` given to `name` (a keyword, a dict key, an assignment target): a string literal that is
+        a key given to a key's name is redacted whole, even when it has no provider's format."""
+        value = self.build(node)
+        if isinstance(value, Const) and isinstance(value.value, str) and name and KEY_NAME.search(name):
+            raw = literal_text(node)
+            if raw is not None and is_key(raw, named=True):
+                value = self._built[node] = Const(redact_key(raw))
+        return value
+
     def _children(self, node):
         for child in node.children:
             if isinstance(child, cst.BaseExpression):
@@ -81,7 +96,7 @@ class ExprBuilder:
     # constants
     def _SimpleString(self, node):
         try:
-            return Const(node.evaluated_value)
+            return Const(redact(node.evaluated_value))
         except Exception:
             return Unknown("SimpleString")
 
@@ -95,7 +110,7 @@ class ExprBuilder:
         pieces.append(self.build(node))
         tail = pieces.pop()
         while pieces and isinstance(tail, Const) and isinstance(pieces[-1], Const) and type(pieces[-1].value) is type(tail.value):
-            tail = Const(pieces.pop().value + tail.value)
+            tail = Const(redact(pieces.pop().value + tail.value))  # a key may be split over the parts
         if not pieces:
             return tail
         return FStr(tuple(part for piece in (*pieces, tail) for part in _fparts(piece)))
@@ -104,7 +119,7 @@ class ExprBuilder:
         parts = []
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
-                parts.append(_unescape_fstring_text(part.value, node.prefix))
+                parts.append(redact(_unescape_fstring_text(part.value, node.prefix)))
             else:
                 parts.append(self.build(part.expression))
         return FStr(tuple(parts))
@@ -191,7 +206,9 @@ class ExprBuilder:
         items = []
         for element in node.elements:
             if isinstance(element, cst.DictElement):
-                items.append((self.build(element.key), self.build(element.value)))
+                key = self.build(element.key)
+                name = key.value if isinstance(key, Const) and isinstance(key.value, str) else ""
+                items.append((key, self.build_named(name, element.value)))
             else:
                 items.append((None, self.build(element.value)))
         return DictExpr(tuple(items))
@@ -221,7 +238,7 @@ class ExprBuilder:
     def _Call(self, node):
         args, kwargs, has_star = [], [], False
         for arg in node.args:
-            value = self.build(arg.value)
+            value = self.build(arg.value) if arg.keyword is None else self.build_named(arg.keyword.value, arg.value)
             if arg.keyword is not None:
                 kwargs.append((arg.keyword.value, value))
             elif arg.star == "**":
@@ -257,9 +274,31 @@ def _concat(pieces) -> Expr:
                 out[-1] += part
             else:
                 out.append(part)
+    out = [redact(part) if isinstance(part, str) else part for part in out]  # a key may be split over the pieces
     if len(out) == 1 and isinstance(out[0], str):
         return Const(out[0])
     return FStr(tuple(out))
+
+
+def literal_text(node) -> str | None:
+    """The text of a string literal (plain or implicitly concatenated) as written, or None (bytes, f-strings, errors)."""
+    pieces = []
+    while isinstance(node, cst.ConcatenatedString):  # nests to the right
+        pieces.append(node.left)
+        node = node.right
+    pieces.append(node)
+    texts = []
+    for piece in pieces:
+        if not isinstance(piece, cst.SimpleString):
+            return None
+        try:
+            value = piece.evaluated_value
+        except Exception:
+            return None
+        if not isinstance(value, str):
+            return None
+        texts.append(value)
+    return "".join(texts)
 
 
 def _fparts(expr) -> tuple:
