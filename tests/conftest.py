@@ -73,3 +73,20 @@ def _install_sarif_multitool() -> None:
         staging.rename(SARIF_MULTITOOL_CACHE)
     except OSError:  # another worker got there first
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- the cache's per-user secret ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def llmlint_cache_home(tmp_path_factory):
+    """Runs that use the cache keep their secret in a temporary folder (LLMLINT_CACHE_HOME, inherited by the
+    subprocesses tests start), never in the real home."""
+    home = tmp_path_factory.mktemp("llmlint-cache-home")
+    previous = os.environ.get("LLMLINT_CACHE_HOME")
+    os.environ["LLMLINT_CACHE_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("LLMLINT_CACHE_HOME", None)
+    else:
+        os.environ["LLMLINT_CACHE_HOME"] = previous

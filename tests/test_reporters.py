@@ -147,7 +147,9 @@ def test_github_escapes_message_and_properties():
     line = github.render(Report(findings=[odd]), {}).rstrip("\n")
     assert "\n" not in line
     assert line.startswith("::warning file=dir%2C1/a%3Ab%25.py,line=2,")
-    assert line.endswith("::100%25 sure%0D%0Areally: yes, sir Fix: x")
+    # a finding's message never holds a raw CR or LF (llmlint.redact.safe_text): they show escaped, on one line
+    assert line.endswith("::100%25 sure\\r\\nreally: yes, sir Fix: x")
+    assert github.escape_data("a\r\nb%") == "a%0D%0Ab%25"
 
 
 # --- dispatcher ---------------------------------------------------------------------------------------------

@@ -121,12 +121,12 @@ def _run_key(found, indexed, config: Config) -> str | None:
     which project it belongs to, the configuration and the working directory. None when a digest is unknown."""
     digest = hashlib.blake2b(digest_size=20)
     for part in (config_fingerprint(config), os.getcwd()):
-        digest.update(part.encode() + b"\0")
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     for state in indexed.relevant:
         value = indexed.digests.get(state.file.path)
         if value is None and state.file.path in indexed.fresh:
             return None
         f = state.file
-        digest.update(f"{f.path}\0{f.display}\0{f.project_root}\0{value}\0".encode())
+        digest.update(f"{f.path}\0{f.display}\0{f.project_root}\0{value}\0".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 

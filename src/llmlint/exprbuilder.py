@@ -1,4 +1,8 @@
-"""Builds `exprs.Expr` values from libcst expression nodes (imported only where files are parsed)."""
+"""Builds `exprs.Expr` values from libcst expression nodes (imported only where files are parsed).
+
+String constants are kept with every key-like run redacted, and a literal key given to an `api_key`-like name
+(`api_key="..."`, `{"api_key": "..."}`, `OPENAI_API_KEY = "..."`) redacted whole: no index, and so no cache file,
+holds a provider key (see redact.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,12 @@ import sys
 import libcst as cst
 
 from llmlint.exprs import Expr, Attr, Await, BinOp, Call, Comp, Compare, Const, DictExpr, FStr, IfExp, Lambda, Name, Seq, Slice, Subscript, Unknown
+from llmlint.exprs import height, with_parts
+from llmlint.redact import KEY_NAME, is_key, redact, redact_key
+
+MAX_HEIGHT = 48  # levels an Expr keeps: deeper sub-expressions become Unknown("TooDeep"), so that pickling, hashing and
+# every walk over an index stay far from Python's recursion limit whatever the source's nesting (real code stays under 20)
+FLAT_CONCAT = 16  # a `+` chain of more operands than this, one of them a string, is one FStr (a prompt built of 500 pieces)
 
 _BINOPS = {
     cst.Add: "+",
@@ -31,14 +41,41 @@ class ExprBuilder:
     def __init__(self, positions):
         self._positions = positions  # libcst PositionProvider mapping
         self._built: dict = {}  # node -> Expr: each node is built once and its Expr shared (smaller pickles too)
+        self._heights: dict = {}  # id(Expr) -> (height, Expr) of every Expr built or bounded so far
 
     def build(self, node) -> Expr:
         built = self._built.get(node)
         if built is None:
             method = getattr(self, "_" + type(node).__name__, None)
             built = Unknown(type(node).__name__, tuple(self._children(node))) if method is None else method(node)
-            self._built[node] = built
+            built = self._built[node] = self.bounded(built)
         return built
+
+    def bounded(self, expr) -> Expr:
+        """`expr`, or when it has more than MAX_HEIGHT levels a copy whose sub-expressions below that depth are
+        Unknown("TooDeep"). Sub-expressions built here are bounded already, so this costs one level per Expr."""
+        if expr is None or height(expr, self._heights) <= MAX_HEIGHT:
+            return expr
+        clipped = self._clip(expr, MAX_HEIGHT)
+        height(clipped, self._heights)
+        return clipped
+
+    def _clip(self, expr, levels: int):
+        if height(expr, self._heights) <= levels:
+            return expr
+        if levels <= 1:
+            return Unknown("TooDeep")
+        return with_parts(expr, lambda part: self._clip(part, levels - 1))
+
+    def build_named(self, name: str, node) -> Expr:
+        """The Expr of `node` given to `name` (a keyword, a dict key, an assignment target): a string literal that is
+        a key given to a key's name is redacted whole, even when it has no provider's format."""
+        value = self.build(node)
+        if isinstance(value, Const) and isinstance(value.value, str) and name and KEY_NAME.search(name):
+            raw = literal_text(node)
+            if raw is not None and is_key(raw, named=True):
+                value = self._built[node] = Const(redact_key(raw))
+        return value
 
     def _children(self, node):
         for child in node.children:
@@ -59,21 +96,30 @@ class ExprBuilder:
     # constants
     def _SimpleString(self, node):
         try:
-            return Const(node.evaluated_value)
+            return Const(redact(node.evaluated_value))
         except Exception:
             return Unknown("SimpleString")
 
     def _ConcatenatedString(self, node):
-        left, right = self.build(node.left), self.build(node.right)
-        if isinstance(left, Const) and isinstance(right, Const) and type(left.value) is type(right.value):
-            return Const(left.value + right.value)
-        return FStr(_fparts(left) + _fparts(right))
+        # `"a" "b" f"{c}" ...` nests to the right; read without recursion: the constant tail is one Const, and when
+        # anything precedes it, the whole is one FStr of every piece's parts (as pairwise folding gives)
+        pieces = []
+        while isinstance(node, cst.ConcatenatedString):
+            pieces.append(self.build(node.left))
+            node = node.right
+        pieces.append(self.build(node))
+        tail = pieces.pop()
+        while pieces and isinstance(tail, Const) and isinstance(pieces[-1], Const) and type(pieces[-1].value) is type(tail.value):
+            tail = Const(redact(pieces.pop().value + tail.value))  # a key may be split over the parts
+        if not pieces:
+            return tail
+        return FStr(tuple(part for piece in (*pieces, tail) for part in _fparts(piece)))
 
     def _FormattedString(self, node):
         parts = []
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
-                parts.append(_unescape_fstring_text(part.value, node.prefix))
+                parts.append(redact(_unescape_fstring_text(part.value, node.prefix)))
             else:
                 parts.append(self.build(part.expression))
         return FStr(tuple(parts))
@@ -101,7 +147,20 @@ class ExprBuilder:
     # operations
     def _BinaryOperation(self, node):
         op = _BINOPS.get(type(node.operator), "?")
-        return BinOp(op, self.build(node.left), self.build(node.right))
+        if op != "+":
+            return BinOp(op, self.build(node.left), self.build(node.right))
+        operands = []  # the `+` chain, read without recursion: `a + b + c` nests to the left
+        while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            operands.append(node.right)
+            node = node.left
+        operands.append(node)
+        built = [self.build(operand) for operand in reversed(operands)]
+        if len(built) > FLAT_CONCAT and any(isinstance(b, FStr) or isinstance(b, Const) and isinstance(b.value, str) for b in built):
+            return _concat(built)
+        value = built[0]
+        for operand in built[1:]:
+            value = self.bounded(BinOp("+", value, operand))
+        return value
 
     def _BooleanOperation(self, node):
         return Unknown("BooleanOperation", (self.build(node.left), self.build(node.right)))
@@ -147,7 +206,9 @@ class ExprBuilder:
         items = []
         for element in node.elements:
             if isinstance(element, cst.DictElement):
-                items.append((self.build(element.key), self.build(element.value)))
+                key = self.build(element.key)
+                name = key.value if isinstance(key, Const) and isinstance(key.value, str) else ""
+                items.append((key, self.build_named(name, element.value)))
             else:
                 items.append((None, self.build(element.value)))
         return DictExpr(tuple(items))
@@ -177,7 +238,7 @@ class ExprBuilder:
     def _Call(self, node):
         args, kwargs, has_star = [], [], False
         for arg in node.args:
-            value = self.build(arg.value)
+            value = self.build(arg.value) if arg.keyword is None else self.build_named(arg.keyword.value, arg.value)
             if arg.keyword is not None:
                 kwargs.append((arg.keyword.value, value))
             elif arg.star == "**":
@@ -202,6 +263,42 @@ class ExprBuilder:
 
     def _NamedExpr(self, node):
         return self.build(node.value)
+
+
+def _concat(pieces) -> Expr:
+    """One FStr (or Const) for the concatenation of `pieces`, adjacent strings joined."""
+    out: list = []
+    for piece in pieces:
+        for part in _fparts(piece):
+            if isinstance(part, str) and out and isinstance(out[-1], str):
+                out[-1] += part
+            else:
+                out.append(part)
+    out = [redact(part) if isinstance(part, str) else part for part in out]  # a key may be split over the pieces
+    if len(out) == 1 and isinstance(out[0], str):
+        return Const(out[0])
+    return FStr(tuple(out))
+
+
+def literal_text(node) -> str | None:
+    """The text of a string literal (plain or implicitly concatenated) as written, or None (bytes, f-strings, errors)."""
+    pieces = []
+    while isinstance(node, cst.ConcatenatedString):  # nests to the right
+        pieces.append(node.left)
+        node = node.right
+    pieces.append(node)
+    texts = []
+    for piece in pieces:
+        if not isinstance(piece, cst.SimpleString):
+            return None
+        try:
+            value = piece.evaluated_value
+        except Exception:
+            return None
+        if not isinstance(value, str):
+            return None
+        texts.append(value)
+    return "".join(texts)
 
 
 def _fparts(expr) -> tuple:

@@ -227,3 +227,88 @@ def walk(expr):
             stack.extend(node.comparators)
         elif isinstance(node, Unknown):
             stack.extend(node.children)
+
+
+def parts(node) -> tuple:
+    """The direct sub-expressions of `node` (an IfExp's condition included), for walks that must see them all."""
+    if isinstance(node, Attr):
+        return (node.base,)
+    if isinstance(node, Call):
+        return (node.func, *node.args, *(v for _, v in node.kwargs))
+    if isinstance(node, FStr):
+        return tuple(p for p in node.parts if not isinstance(p, str))
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Subscript):
+        return (node.value, node.index)
+    if isinstance(node, Slice):
+        return tuple(p for p in (node.lower, node.upper) if p is not None)
+    if isinstance(node, Seq):
+        return node.elts
+    if isinstance(node, DictExpr):
+        return tuple(x for k, v in node.items for x in (k, v) if x is not None)
+    if isinstance(node, Comp):
+        return (node.elt, *node.iters)
+    if isinstance(node, Await):
+        return (node.value,)
+    if isinstance(node, Lambda):
+        return (node.body,)
+    if isinstance(node, IfExp):
+        return (node.body, node.orelse) if node.test is None else (node.body, node.orelse, node.test)
+    if isinstance(node, Compare):
+        return (node.left, *node.comparators)
+    if isinstance(node, Unknown):
+        return node.children
+    return ()
+
+
+def with_parts(node, fn):
+    """A copy of `node` with `fn` applied to each of its direct sub-expressions (the counterpart of `parts`)."""
+    if isinstance(node, Attr):
+        return Attr(fn(node.base), node.attr)
+    if isinstance(node, Call):
+        return Call(fn(node.func), tuple(fn(a) for a in node.args), tuple((k, fn(v)) for k, v in node.kwargs), node.line, node.col,
+                    node.end_line, node.end_col, node.has_star)
+    if isinstance(node, FStr):
+        return FStr(tuple(p if isinstance(p, str) else fn(p) for p in node.parts))
+    if isinstance(node, BinOp):
+        return BinOp(node.op, fn(node.left), fn(node.right))
+    if isinstance(node, Subscript):
+        return Subscript(fn(node.value), fn(node.index))
+    if isinstance(node, Slice):
+        return Slice(None if node.lower is None else fn(node.lower), None if node.upper is None else fn(node.upper))
+    if isinstance(node, Seq):
+        return Seq(node.kind, tuple(fn(e) for e in node.elts))
+    if isinstance(node, DictExpr):
+        return DictExpr(tuple((None if k is None else fn(k), fn(v)) for k, v in node.items))
+    if isinstance(node, Comp):
+        return Comp(node.kind, fn(node.elt), tuple(fn(i) for i in node.iters), node.has_condition)
+    if isinstance(node, Await):
+        return Await(fn(node.value))
+    if isinstance(node, Lambda):
+        return Lambda(fn(node.body))
+    if isinstance(node, IfExp):
+        return IfExp(fn(node.body), fn(node.orelse), None if node.test is None else fn(node.test))
+    if isinstance(node, Compare):
+        return Compare(fn(node.left), node.ops, tuple(fn(c) for c in node.comparators))
+    if isinstance(node, Unknown):
+        return Unknown(node.kind, tuple(fn(c) for c in node.children))
+    return node
+
+
+def height(expr, known: dict | None = None) -> int:
+    """The number of levels of `expr` (1 for a leaf), computed without recursion. `known` maps id(sub-expression) to
+    (height, sub-expression) for sub-expressions measured before; it is filled in as the walk goes."""
+    known = {} if known is None else known
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in known:
+            continue
+        below = parts(node)
+        if ready:
+            known[id(node)] = (1 + max((known[id(p)][0] for p in below), default=0), node)
+        else:
+            stack.append((node, True))
+            stack.extend((p, False) for p in below if id(p) not in known)
+    return known[id(expr)][0]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from llmlint.redact import safe_text
+
 
 class Severity(enum.Enum):
     ERROR = "error"
@@ -53,6 +55,9 @@ class Related:
     location: Location
     message: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", safe_text(self.message))
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -64,6 +69,12 @@ class Finding:
     fix: str
     edits: tuple[Edit, ...] = ()
     related: tuple[Related, ...] = ()
+
+    def __post_init__(self) -> None:
+        # messages quote analysed code (a model name, a prompt): never a whole key, never a control character
+        object.__setattr__(self, "message", safe_text(self.message))
+        if self.fix:
+            object.__setattr__(self, "fix", safe_text(self.fix))
 
     @property
     def sort_key(self) -> tuple:
@@ -78,8 +89,11 @@ class Problem:
     path: str
     reason: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", safe_text(self.reason))
+
     def __str__(self) -> str:
-        return f"{self.path}: skipped: {self.reason}"
+        return f"{safe_text(self.path)}: skipped: {self.reason}"
 
 
 @dataclass

@@ -7,15 +7,11 @@ be built in worker processes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-
 
 from llmlint.exprs import Call, compact
 
 MODULE_SCOPE = "<module>"
-KEY_NAME = re.compile(r"(?i)(?:^|[._\[\]'\"])(?:\w*_)?api_?key\b|(?:^|_)(?:OPENAI|ANTHROPIC|GROQ|COHERE|MISTRAL|GOOGLE|GEMINI|HF|HUGGINGFACE|TOGETHER)_(?:API_)?(?:KEY|TOKEN)")
-KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9_\-])(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})")
 
 
 @compact
@@ -143,9 +139,12 @@ class ClassIndex:
 @compact
 @dataclass(slots=True)
 class StringConst:
-    value: str
+    """A literal that redact.is_key judged a provider key, kept only redacted."""
+
+    value: str  # redacted for display (`sk-pr…(58 chars)`): an index never holds a whole key
     span: Span
     context: str = ""  # the keyword or assignment target it is given to ("api_key", "os.environ[OPENAI_API_KEY]")
+    provider: str = "provider"  # whose key format it has ("OpenAI", "Anthropic", ...)
 
 
 @compact
@@ -158,7 +157,7 @@ class ModuleIndex:
     imports: dict = field(default_factory=dict)  # local name -> qualified name
     functions: dict = field(default_factory=dict)  # qualname -> FunctionIndex; MODULE_SCOPE for top level
     classes: dict = field(default_factory=dict)
-    key_strings: list = field(default_factory=list)  # string constants that look like provider keys
+    key_strings: list = field(default_factory=list)  # StringConst: the provider keys written in the module
     comments: dict = field(default_factory=dict)  # line -> comment text, for suppressions
     positions_from_ast: bool = False  # positions came from CPython's ast, so no comment moved any of them
 

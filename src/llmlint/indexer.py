@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from llmlint.exprbuilder import ExprBuilder
+from llmlint.exprbuilder import ExprBuilder, literal_text
 from llmlint.exprs import Call, Unknown, dotted
-from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, KEY_NAME, KEY_PATTERN, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
+from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
 from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, cst_dotted
+from llmlint.redact import KEY_NAME, KEY_PATTERN, is_key, provider_of, redact, redact_comments, redact_key
 from llmlint.sourcelines import comment_lines
 
 
@@ -152,7 +153,7 @@ class _Indexer(cst.CSTVisitor):
             tuple(self.exprs.build(d.decorator) for d in node.decorators),
             parent=None if self.fn.qualname == MODULE_SCOPE else self.fn.qualname,
             decorator_spans=tuple(self.span(d.decorator) for d in node.decorators),
-            decorator_code=tuple(self.module.code_for_node(d.decorator) if self.module is not None else "" for d in node.decorators),
+            decorator_code=tuple(redact(self.module.code_for_node(d.decorator)) if self.module is not None else "" for d in node.decorators),
         )
         self.index.functions[qualname] = info
         self.scopes.append(info)
@@ -196,7 +197,7 @@ class _Indexer(cst.CSTVisitor):
         self._record_loop("for", node, iterable)
         self.loop_stack[-1].target = node.target.value if isinstance(node.target, cst.Name) else None
         self.loop_stack[-1].is_async = node.asynchronous is not None
-        self._assign_target(node.target, Unknown("for", (iterable,)), "for")
+        self._assign_target(node.target, self.exprs.bounded(Unknown("for", (iterable,))), "for")
 
     def leave_For(self, original_node) -> None:
         self.loop_stack.pop()
@@ -253,31 +254,42 @@ class _Indexer(cst.CSTVisitor):
 
     # assignments
     def visit_Assign(self, node: cst.Assign) -> None:
+        is_literal = isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))
+        names = [_target_text(self.exprs.build(target.target)) for target in node.targets] if is_literal else []
+        for name in names:  # `OPENAI_API_KEY = "..."`: a key is kept redacted
+            self.exprs.build_named(name, node.value)
         value = self.exprs.build(node.value)
         for target in node.targets:
             self._assign_target(target.target, value, "=")
-            if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
-                self._record_named_string(_target_text(self.exprs.build(target.target)), node.value, value)
+        for name in names:
+            self._record_named_string(name, node.value)
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
-            self._record_named_string(node.keyword.value, node.value, self.exprs.build(node.value))
+            self._record_named_string(node.keyword.value, node.value)
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         if isinstance(node.key, cst.SimpleString) and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
             key = self.exprs.build(node.key)
-            self._record_named_string(str(key.value), node.value, self.exprs.build(node.value))
+            self._record_named_string(str(key.value), node.value)
 
-    def _record_named_string(self, name: str, node, value) -> None:
-        if name and KEY_NAME.search(name) and isinstance(getattr(value, "value", None), str):
-            self.index.key_strings.append(StringConst(value.value, self.span(node), name))
+    def _record_named_string(self, name: str, node) -> None:
+        if name and KEY_NAME.search(name):
+            self._record_key(literal_text(node), node, name)
+
+    def _record_key(self, value: str | None, node, context: str = "") -> None:
+        """A literal that is a provider key, as LLM107 needs it: redacted, with its provider (never the key itself)."""
+        if value is not None and is_key(value, named=bool(context)):
+            self.index.key_strings.append(StringConst(redact_key(value), self.span(node), context, provider_of(value)))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            value = self.exprs.build(node.value)
+            is_literal = isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))
+            name = _target_text(self.exprs.build(node.target)) if is_literal else ""
+            value = self.exprs.build_named(name, node.value)
             self._assign_target(node.target, value, "=")
-            if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
-                self._record_named_string(_target_text(self.exprs.build(node.target)), node.value, value)
+            if is_literal:
+                self._record_named_string(name, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         op = type(node.operator).__name__
@@ -291,7 +303,7 @@ class _Indexer(cst.CSTVisitor):
     def _assign_target(self, target, value, op) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for i, element in enumerate(target.elements):
-                self._assign_target(element.value, Unknown("unpack", (value,)), op)
+                self._assign_target(element.value, self.exprs.bounded(Unknown("unpack", (value,))), op)
             return
         target_expr = self.exprs.build(target)
         line = self.positions[target].start.line
@@ -325,20 +337,15 @@ class _Indexer(cst.CSTVisitor):
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if KEY_PATTERN.search(node.value):
-            try:
-                value = node.evaluated_value
-            except Exception:
-                return
-            if isinstance(value, str):
-                self.index.key_strings.append(StringConst(value, self.span(node)))
+            self._record_key(literal_text(node), node)
 
     def visit_FormattedStringText(self, node) -> None:
         if KEY_PATTERN.search(node.value):
-            self.index.key_strings.append(StringConst(node.value, self.span(node)))
+            self._record_key(node.value, node)
 
     def visit_Comment(self, node: cst.Comment) -> None:
         if self.comments:
-            self.index.comments[self.positions[node].start.line] = node.value
+            self.index.comments[self.positions[node].start.line] = redact(node.value)
 
 
 def _arg_spans(node: cst.Call, span) -> tuple:
@@ -484,7 +491,7 @@ def build_index(module: cst.Module, path: str, module_name: str, is_package: boo
     if tree is not None:
         try:
             index = _walk(module, path, module_name, is_package, line_count, AstPositions(text, tree, module), comments=False)
-            index.comments = comment_lines(text, tree)
+            index.comments = redact_comments(comment_lines(text, tree))
             index.positions_from_ast = True
             return index
         except PositionMismatch:
@@ -492,7 +499,7 @@ def build_index(module: cst.Module, path: str, module_name: str, is_package: boo
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     index = _walk(wrapper.module, path, module_name, is_package, line_count, wrapper.resolve(PositionProvider), comments=tree is None)
     if tree is not None:
-        index.comments = comment_lines(text, tree)
+        index.comments = redact_comments(comment_lines(text, tree))
     return index
 
 

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from llmlint import __version__
-from llmlint.cache import Cache, cache_key
+from llmlint.cache import Cache, cache_key, is_index_entry, open_cache
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE, Span
 from llmlint.prefilter import relevant_closure, scan
@@ -71,7 +71,7 @@ class Indexed:
 def cached_entry(cache: Cache, key: str):
     """(index, problem, digest, code key) from the cache, or None when absent or not of this shape."""
     entry = cache.get(key)
-    return entry if isinstance(entry, tuple) and len(entry) == 4 else None
+    return entry if is_index_entry(entry) else None
 
 
 def index_digest(index) -> str:
@@ -145,8 +145,10 @@ def _index_chunk(jobs):
 def survey(files, cache: Cache | None) -> list[FileState]:
     """Stat every file; read, hash and scan only those the manifest does not already describe."""
     manifest = cache.manifest() if cache else {}
-    # racy-git rule: a file modified within a second of the last survey may have changed within one mtime tick
-    trusted_before = manifest.get("__saved__", 0) - 1_000_000_000
+    # racy-git rule: a file modified (or its inode changed) within a second of the last survey may have changed
+    # within one timestamp tick
+    saved = manifest.get("__saved__")
+    trusted_before = saved - 1_000_000_000 if type(saved) is int else 0
     states = []
     for f in files:
         state = FileState(f)
@@ -156,11 +158,16 @@ def survey(files, cache: Cache | None) -> list[FileState]:
             state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
             states.append(state)
             continue
+        # git's stat key: an edit that keeps size and mtime (restored with `touch -r`, or within one tick) still
+        # changes the inode change time, or the inode when an editor writes a new file and renames it into place
+        stat_key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, f.module, f.is_package)
         known = manifest.get(f.path)
-        if known is not None and known[0] == (st.st_size, st.st_mtime_ns, f.module, f.is_package) and st.st_mtime_ns < trusted_before:
+        if not _is_manifest_entry(known):
+            known = None
+        if known is not None and known[0] == stat_key and max(st.st_mtime_ns, st.st_ctime_ns) < trusted_before:
             _, state.key, state.marked, state.imported, state.defined = known
         else:
-            if known is not None and known[1] is not None:
+            if known is not None:
                 state.previous = known[1]
             try:
                 state.data = _read(f.path)
@@ -171,8 +178,7 @@ def survey(files, cache: Cache | None) -> list[FileState]:
             state.key = cache_key(state.data, f.module, f.is_package)
             state.marked, state.imported, state.defined = scan(state.data, f.module, f.is_package)
             if cache is not None:
-                manifest[f.path] = ((st.st_size, st.st_mtime_ns, f.module, f.is_package), state.key, state.marked, state.imported,
-                                    state.defined)
+                manifest[f.path] = (stat_key, state.key, state.marked, state.imported, state.defined)
         states.append(state)
     if cache is not None and any(state.data is not None for state in states):  # else the manifest holds as it is
         manifest["__saved__"] = time.time_ns()
@@ -180,9 +186,16 @@ def survey(files, cache: Cache | None) -> list[FileState]:
     return states
 
 
+def _is_manifest_entry(known) -> bool:
+    """Whether a manifest entry has the shape the survey writes (anything else is ignored and the file read)."""
+    return (type(known) is tuple and len(known) == 5 and type(known[0]) is tuple and type(known[1]) is str
+            and type(known[2]) is bool and type(known[3]) is tuple and type(known[4]) is tuple
+            and all(type(name) is str for name in known[3]) and all(type(name) is str for name in known[4]))
+
+
 def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True) -> Indexed:
     """Survey `files` (discovery SourceFiles), then index the relevant ones that the cache does not hold."""
-    cache = Cache(cache_root) if cache_root else None
+    cache = open_cache(cache_root) if cache_root else None
     states = survey(files, cache)
     problems = [s.problem for s in states if s.problem is not None]
     readable = [s for s in states if s.problem is None]

@@ -1,9 +1,11 @@
-"""`llmlint inventory`: every model call site, as text or JSON (schema version 1)."""
+"""`llmlint inventory`: every model call site, as text or JSON (schema version 1). Model names and paths come from
+the analysed code: they go through `safe_text` (a key passed as a model is redacted, a newline escaped)."""
 
 from __future__ import annotations
 
 import json
 
+from llmlint.redact import safe_text
 from llmlint.settings import UNKNOWN, number, timeout_seconds
 
 SETTING_NAMES = ("timeout", "max_tokens", "stream", "temperature", "max_retries")
@@ -17,16 +19,17 @@ def inventory_rows(analysis) -> list[dict]:
             setting = call.settings.get(name)
             if setting is None:
                 continue
-            settings[name] = _setting_value(analysis, name, setting)
+            value = _setting_value(analysis, name, setting)
+            settings[name] = safe_text(value) if isinstance(value, str) else value
         rows.append(
             {
-                "path": analysis.display(call.module.path),
+                "path": safe_text(analysis.display(call.module.path)),
                 "line": call.call.line,
                 "end_line": call.call.end_line,
                 "column": call.call.col,
                 "provider": call.family.provider,
-                "api": call.api,
-                "model": call.model,
+                "api": safe_text(call.api),
+                "model": safe_text(call.model) if call.model is not None else None,
                 "settings": settings,
             }
         )

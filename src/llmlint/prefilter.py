@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from llmlint.index import KEY_PATTERN, resolve_relative
+from llmlint.index import resolve_relative
+from llmlint.redact import KEY_PATTERN
 
 SDK_ROOTS = frozenset(
     """openai anthropic litellm llama_index vertexai cohere mistralai boto3 ollama huggingface_hub groq together tenacity
@@ -43,6 +44,8 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
     What it imports is a superset, each entry `module` (an `import module`, or `from package import module`)
     or `module:name` (`from module import name`, when `module.name` is not a module of the project: the
     closure decides). Only package __init__ modules get their defined names (top-level def, class, assignment)."""
+    if b"\r" in data:  # lines ended by CR LF or a lone CR (old Mac files) are lines too
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     imported: set[str] = set()
     edges: set[str] = set()
     for match in _IMPORT_LINE.finditer(b"\n" + data):

@@ -21,6 +21,7 @@ SAME_FUNCTION_WRAPPERS = frozenset({
 })
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
 DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
+MAX_LINK_DEPTH = 48  # a top-level name followed through this many imports and re-exports is "don't know" (real code: < 6)
 
 
 def is_foreign_sdk(imported: str, importer: str) -> bool:
@@ -41,6 +42,7 @@ class Project:
         self._assign_tables: dict = {}
         self._stores: dict | None = None
         self._changed_dicts: dict = {}
+        self._globals_active: set = set()  # (path, name) of the top-level names being resolved: import cycles end there
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -165,6 +167,19 @@ class Project:
         return None
 
     def _resolve_global(self, idx: ModuleIndex, name: str, depth: int):
+        """The value of the top-level `name` of module `idx`. Imports may form any graph (two modules taking a name
+        from each other, an `__init__` star-importing a module that imports the package, a module named like the
+        stdlib one it imports from): a name met again while it is being resolved, or too far down, is unknown."""
+        key = (idx.path, name)
+        if key in self._globals_active or depth > MAX_LINK_DEPTH:
+            return None
+        self._globals_active.add(key)
+        try:
+            return self._global(idx, name, depth)
+        finally:
+            self._globals_active.discard(key)
+
+    def _global(self, idx: ModuleIndex, name: str, depth: int):
         if name in idx.functions and name != MODULE_SCOPE:
             return Func(idx.path, name)
         if name in idx.classes:

@@ -1,8 +1,12 @@
-"""GitHub Actions workflow commands (`::warning file=...,line=...::message`), shown as pull request annotations."""
+"""GitHub Actions workflow commands (`::warning file=...,line=...::message`), shown as pull request annotations.
+
+Each command is one line: text from the analysed code goes through `safe_text` (keys redacted, control characters
+escaped), then through the workflow command escaping (`%`, CR, LF; and `:`, `,` in properties)."""
 
 from __future__ import annotations
 
 from llmlint.finding import Finding, Report, Severity
+from llmlint.redact import safe_text
 from llmlint.ruledoc import RuleMeta
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
@@ -31,8 +35,8 @@ def _finding_command(finding: Finding) -> str:
 
 
 def _command(name: str, properties: dict, message: str) -> str:
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::{name} {props}::{escape_data(message)}"
+    props = ",".join(f"{key}={escape_property(safe_text(value))}" for key, value in properties.items())
+    return f"::{name} {props}::{escape_data(safe_text(message))}"
 
 
 def escape_data(text: str) -> str:

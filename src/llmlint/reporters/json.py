@@ -1,4 +1,6 @@
-"""Machine-readable JSON output; the schema is documented in docs/json-format.md."""
+"""Machine-readable JSON output; the schema is documented in docs/json-format.md.
+
+JSON encoding escapes control characters; keys are redacted (`redact`) in every string from the analysed code."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 
 from llmlint import __version__
 from llmlint.finding import Finding, Location, Report
+from llmlint.redact import redact, safe_text
 from llmlint.ruledoc import RuleMeta
 
 SCHEMA_VERSION = 1
@@ -16,7 +19,7 @@ def render(report: Report, rules: dict[str, RuleMeta], **_other_format_opts) -> 
         "version": SCHEMA_VERSION,
         "tool": {"name": "llmlint", "version": __version__},
         "findings": [_finding(f) for f in report.findings],
-        "skipped": [{"path": p.path, "reason": p.reason} for p in report.problems],
+        "skipped": [{"path": redact(p.path), "reason": safe_text(p.reason)} for p in report.problems],
         "files_checked": report.files_checked,
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
@@ -28,11 +31,11 @@ def _finding(finding: Finding) -> dict:
         "name": finding.name,
         "severity": finding.severity.value,
         **_span(finding.location),
-        "message": finding.message,
-        "fix": finding.fix,
-        "edits": [{**_span(e.location), "replacement": e.replacement} for e in finding.edits],
+        "message": safe_text(finding.message),
+        "fix": safe_text(finding.fix) if finding.fix else finding.fix,
+        "edits": [{**_span(e.location), "replacement": redact(e.replacement)} for e in finding.edits],
         "related": [
-            {"path": r.location.path, "line": r.location.line, "column": r.location.column, "message": r.message}
+            {"path": redact(r.location.path), "line": r.location.line, "column": r.location.column, "message": safe_text(r.message)}
             for r in finding.related
         ],
     }
@@ -40,7 +43,7 @@ def _finding(finding: Finding) -> dict:
 
 def _span(loc: Location) -> dict:
     return {
-        "path": loc.path,
+        "path": redact(loc.path),
         "line": loc.line,
         "column": loc.column,
         "end_line": loc.end_line,

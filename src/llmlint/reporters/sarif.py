@@ -1,4 +1,7 @@
-"""SARIF 2.1.0 output for GitHub code scanning and other SARIF viewers, built from `sarif_om` objects."""
+"""SARIF 2.1.0 output for GitHub code scanning and other SARIF viewers, built from `sarif_om` objects.
+
+Messages from the analysed code go through `safe_text`, paths and fix replacements through `redact` (their
+control characters are escaped by URI quoting and JSON encoding)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import sarif_om as om
 
 from llmlint import __version__
 from llmlint.finding import Finding, Location, Report, Severity
+from llmlint.redact import redact, safe_text
 from llmlint.ruledoc import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -96,9 +100,9 @@ def _descriptor(rule: RuleMeta) -> om.ReportingDescriptor:
 
 
 def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> om.Result:
-    text = f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
+    text = safe_text(f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message)
     related = [
-        om.Location(id=i, physical_location=_physical(r.location), message=om.Message(text=r.message))
+        om.Location(id=i, physical_location=_physical(r.location), message=om.Message(text=safe_text(r.message)))
         for i, r in enumerate(finding.related, start=1)
     ]
     return om.Result(
@@ -117,11 +121,11 @@ def _fix(finding: Finding) -> om.Fix:
     changes: dict[str, list[om.Replacement]] = {}
     for edit in finding.edits:
         replacement = om.Replacement(
-            deleted_region=_region(edit.location), inserted_content=om.ArtifactContent(text=edit.replacement)
+            deleted_region=_region(edit.location), inserted_content=om.ArtifactContent(text=redact(edit.replacement))
         )
         changes.setdefault(edit.location.path, []).append(replacement)
     return om.Fix(
-        description=om.Message(text=finding.fix) if finding.fix else None,
+        description=om.Message(text=safe_text(finding.fix)) if finding.fix else None,
         artifact_changes=[
             om.ArtifactChange(artifact_location=_artifact(path), replacements=replacements)
             for path, replacements in changes.items()
@@ -132,7 +136,7 @@ def _fix(finding: Finding) -> om.Fix:
 def _skipped_notification(path: str, reason: str) -> om.Notification:
     return om.Notification(
         level="warning",
-        message=om.Message(text=f"skipped: {reason}"),
+        message=om.Message(text=f"skipped: {safe_text(reason)}"),
         locations=[om.Location(physical_location=om.PhysicalLocation(artifact_location=_artifact(path)))],
     )
 
@@ -147,6 +151,7 @@ def _region(loc: Location) -> om.Region:
 
 def _artifact(path: str) -> om.ArtifactLocation:
     """A relative path becomes a %SRCROOT%-relative URI; an absolute one (outside the root) a file:// URI."""
+    path = redact(path)
     if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute():
         return om.ArtifactLocation(uri=Path(path).as_uri())
     # `pages/1_File_Q&A.py` stays as it is: a percent-encoded sub-delimiter is, strictly, another URI

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from llmlint.finding import Finding, Report, Severity
+from llmlint.redact import safe_text
 from llmlint.ruledoc import RuleMeta
 
 _RESET = "\033[0m"
@@ -14,7 +15,8 @@ _SEVERITY_COLOR = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m",
 
 
 def render(report: Report, rules: dict[str, RuleMeta], *, color: bool = False, **_other_format_opts) -> str:
-    """Every finding and its fix. ANSI colour only when `color` is true.
+    """Every finding and its fix. ANSI colour only when `color` is true. What comes from the analysed code (paths,
+    messages that quote it) goes through `safe_text`: one line per finding whatever the code holds.
 
     Skipped files are not listed here: the CLI prints them (`Problem.__str__`) to stderr with the summary.
     """
@@ -26,11 +28,11 @@ def render(report: Report, rules: dict[str, RuleMeta], *, color: bool = False, *
 
 def _finding_lines(finding: Finding, color: bool) -> list[str]:
     loc = finding.location
-    where = _paint(f"{loc.path}:{loc.line}:{loc.column}:", _BOLD, color)
+    where = _paint(f"{safe_text(loc.path)}:{loc.line}:{loc.column}:", _BOLD, color)
     rule_id = _paint(finding.rule_id, _SEVERITY_COLOR[finding.severity], color)
-    lines = [f"{where} {rule_id} {finding.name} {finding.message}"]
+    lines = [f"{where} {rule_id} {finding.name} {safe_text(finding.message)}"]
     if finding.fix:
-        lines.append(f"  {_paint('fix:', _DIM, color)} {finding.fix}")
+        lines.append(f"  {_paint('fix:', _DIM, color)} {safe_text(finding.fix)}")
     return lines
 
 

@@ -1,0 +1,159 @@
+"""Hostile input: llmlint ends, in time and memory proportional to the input, on any import graph and any nesting,
+and every file is analysed or named as skipped; no exception escapes."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+
+from llmlint.api import lint_paths
+from llmlint.config import Config
+from llmlint.index import MODULE_SCOPE
+from llmlint.indexing import index_digest
+from llmlint.source import parse_and_index
+
+CALL = 'client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": question}])'
+
+
+def write(root: Path, files: dict) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def lint(root: Path, select=("ALL",), jobs: int = 1):
+    return lint_paths([str(root)], Config(root=str(root), select=select), jobs=jobs, use_cache=False)
+
+
+def flagged(report, rule: str = "LLM101") -> set:
+    return {(Path(f.location.path).name, f.location.line) for f in report.findings if f.rule_id == rule}
+
+
+def analysed_or_named(report, root: Path) -> None:
+    """Every Python file under `root` was checked, and a skipped one is named with a reason."""
+    assert report.files_checked == sum(1 for _ in root.rglob("*.py"))
+    for problem in report.problems:
+        assert str(problem).count(": skipped: ") == 1 and problem.reason
+
+
+# import cycles ---------------------------------------------------------------------------------------------------
+
+def test_modules_importing_from_each_other(tmp_path):
+    write(tmp_path, {
+        # MODEL: a name neither module defines, each taking it from the other
+        "app.py": "import openai\nfrom helpers import ask, MODEL\n\nclient = openai.OpenAI()\n\n\ndef main():\n    return ask('hi')\n",
+        "helpers.py": f"from app import client, MODEL\n\n\n\ndef ask(question):\n    return {CALL.replace('gpt-4o', 'gpt-4o-mini')}\n"
+                      "\n\ndef ask_again(question):\n    return client.chat.completions.create(model=MODEL, messages=[])\n",
+    })
+    report = lint(tmp_path, select=("LLM101",))
+    assert flagged(report) == {("helpers.py", 6), ("helpers.py", 10)}
+    analysed_or_named(report, tmp_path)
+
+
+def test_package_star_reexport_cycle(tmp_path):
+    write(tmp_path, {
+        "pkg/__init__.py": "from .core import *\nfrom .llm import ask\n",
+        "pkg/core.py": "from pkg import DEFAULT_MODEL, client\n",  # the package re-exports this module's own names
+        "pkg/llm.py": "import openai\nfrom pkg import client, DEFAULT_MODEL\n\n\ndef ask(question):\n"
+                      f"    return {CALL.replace('gpt-4o', 'gpt-4o-mini')}\n",
+        "main.py": "from pkg import *\nfrom pkg.core import *\n\nprint(ask('hi'))\n",
+    })
+    report = lint(tmp_path)
+    assert report.problems == []
+    analysed_or_named(report, tmp_path)
+
+
+def test_module_named_like_the_stdlib_module_it_imports_from(tmp_path):
+    # util/ is not a package: util/re.py is module `re`, and `from re import compile` names itself
+    write(tmp_path, {
+        "util/re.py": "import openai\nfrom re import compile\n\nPATTERN = compile(r'\\d+')\n"
+                      "openai.OpenAI().chat.completions.create(model='gpt-4o', messages=[])\n",
+        "util/json.py": "from json import loads, dumps as dumps\nfrom json import *\n",
+        "tools/__init__.py": "",
+        "tools/logging.py": "import logging\nfrom logging import getLogger\nfrom tools.logging import getLogger as get\n",
+    })
+    report = lint(tmp_path, select=("LLM101",))
+    assert flagged(report) == {("re.py", 5)}
+    analysed_or_named(report, tmp_path)
+
+
+def test_cycle_laden_package(tmp_path):
+    """50 modules importing each other in cycles, star imports both ways, stdlib-named modules, re-exports
+    through `__init__`, and a model call in each module whose client and model come through those cycles."""
+    n = 50
+    stdlib = ["re", "json", "typing", "os", "logging"]
+    files = {"pkg/__init__.py": "".join(f"from .m{i} import *\n" for i in range(0, n, 5)) + "from .m0 import client as client\n"}
+    for i in range(n):
+        name = stdlib[i // 10] if i % 10 == 9 else f"m{i}"
+        a, b = (i + 1) % n, (i * 7 + 3) % n
+        files[f"pkg/{name}.py"] = (
+            "import openai\n"
+            f"from pkg import *\nfrom pkg.m{a} import *\nfrom .m{b} import MODEL{b}\nfrom . import m{(i + 11) % n}\n"
+            f"from {stdlib[i % 5]} import *\nimport {stdlib[(i + 1) % 5]}\nfrom pkg import client\nfrom .m{a} import USER\n"
+            + ("client = openai.OpenAI()\n" if i == 0 else "") + f"MODEL{i} = MODEL{b}\n"
+            f"\n\ndef ask{i}(question):\n"
+            f"    return client.chat.completions.create(model=MODEL{i}, messages=[question], user=USER, max_tokens=LIMIT)\n"
+        )
+    write(tmp_path, files)
+    start = time.monotonic()
+    report = lint(tmp_path)
+    assert time.monotonic() - start < 60
+    assert report.problems == []
+    analysed_or_named(report, tmp_path)
+    assert len(flagged(report)) == n
+
+
+# deep expressions ------------------------------------------------------------------------------------------------
+
+DEPTH = 500
+DEEP = {
+    "string concatenation": "prompt = " + " + ".join(f'"line {i}\\n"' for i in range(DEPTH)),
+    "concatenation of names": "prompt = " + " + ".join(f"part{i % 7}" for i in range(DEPTH)),
+    "implicit concatenation": "prompt = (" + " ".join(f'"line {i}\\n"' for i in range(4 * DEPTH)) + ")",
+    "attribute chain": "value = config" + ".section" * DEPTH,
+    "method chain": "value = builder" + ".add(1)" * DEPTH,
+    "subscript chain": "value = table" + "[0]" * DEPTH,
+    "conditional expressions": "value = " + " ".join(f"{i} if flag{i} else" for i in range(DEPTH)) + " None",
+    "lambdas": "value = " + "lambda: " * DEPTH + "None",
+    "boolean chain": "value = " + " or ".join(f"option{i}" for i in range(DEPTH)),
+    "pipe": "value = " + " | ".join(f"step{i}" for i in range(DEPTH)),
+    "unary chain": "value = " + "not " * DEPTH + "flag",
+    "comparison": "value = " + " < ".join(f"x{i}" for i in range(DEPTH)),
+    "nested lists": "value = " + "[" * 150 + "]" * 150,
+    "nested unpacking": "(" * 150 + "a, b" + ")" * 150 + " = pairs",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP))
+def test_deeply_nested_expression(tmp_path, kind):
+    source = f"import openai\n\nclient = openai.OpenAI()\n{DEEP[kind]}\nquestion = 'hi'\n{CALL}\n"
+    write(tmp_path, {"deep.py": source})
+    start = time.monotonic()
+    report = lint(tmp_path, select=("LLM101",))
+    assert time.monotonic() - start < 30
+    assert report.problems == []
+    assert flagged(report) == {("deep.py", 6)}
+    index, problem = parse_and_index(source, "deep.py", "deep.py", "deep", False)
+    assert problem is None
+    assert pickle.loads(pickle.dumps(index)).functions.keys() == index.functions.keys()
+    assert index_digest(index)
+    hash(index.functions[MODULE_SCOPE].assigns[-1].value)
+
+
+def test_long_string_concatenation_is_one_text():
+    source = "prompt = " + " + ".join(f'"line {i}\\n"' for i in range(DEPTH)) + "\n"
+    index, _ = parse_and_index(source, "p.py", "p.py", "p", False)
+    value = index.functions[MODULE_SCOPE].assigns[0].value
+    assert value.value == "".join(f"line {i}\n" for i in range(DEPTH))
+
+
+def test_long_concatenation_keeps_every_piece():
+    source = "prompt = " + " + ".join(f'"line {i}\\n" + part{i}' for i in range(DEPTH)) + "\n"
+    index, _ = parse_and_index(source, "p.py", "p.py", "p", False)
+    parts = index.functions[MODULE_SCOPE].assigns[0].value.parts
+    assert [p for p in parts if isinstance(p, str)] == [f"line {i}\n" for i in range(DEPTH)]
+    assert [p.id for p in parts if not isinstance(p, str)] == [f"part{i}" for i in range(DEPTH)]
