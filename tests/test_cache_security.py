@@ -310,6 +310,20 @@ def test_without_a_place_for_the_secret_the_run_goes_on_without_a_cache(project,
     assert not (project / CACHE_DIR).exists()
 
 
+def test_a_run_from_the_home_folder_keeps_its_cache(tmp_path, monkeypatch):
+    """The secret's folder is inside the analysed tree when that tree is the home folder: that tree is the
+    user's own, so the cache is kept."""
+    home = tmp_path / "home"
+    (home / "app").mkdir(parents=True)
+    (home / "app" / "bot.py").write_text(CLIENT.format(timeout="600"), encoding="utf-8")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("LLMLINT_CACHE_HOME")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert open_cache(str(home)) is not None
+    assert ("LLM101", "app/bot.py", 7) in {f[:3] for f in findings_of(home)}
+    assert (home / ".cache" / "llmlint" / "secret").is_file() and (home / CACHE_DIR).is_dir()
+
+
 @pytest.mark.skipif(os.name != "posix", reason="file modes")
 def test_a_secret_others_can_read_is_not_used(project, secret_home):
     secret_home.mkdir()

@@ -48,13 +48,15 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter) -> Re
     displays = {f.path: f.display for f in found.files}
     for path, index in indexed.fresh.items():  # comments may have changed without changing the code
         comments[displays.get(path, path)] = index.comments
-    report = Report(problems=sorted(found.problems + indexed.problems, key=lambda p: p.path), files_checked=len(found.files))
+    skipped = {p.path for p in indexed.problems}  # discovered files that could not be checked
+    report = Report(problems=sorted(found.problems + indexed.problems, key=lambda p: p.path),
+                    files_checked=sum(f.display not in skipped for f in found.files))
     from llmlint.suppress import filter_findings
 
     result = filter_findings(findings, comments, statements, rules)
     report.findings = sorted(set(result.kept), key=lambda f: f.sort_key)
     report.unused_suppressions = result.unused
-    report.notices = result.notices
+    report.notices = found.warnings + result.notices
     return report
 
 

@@ -29,7 +29,7 @@ INDEX_FORMAT = "17"
 MAGIC = b"llmlint-cache\0"
 TAG_BYTES = 32
 SECRET_BYTES = 32
-MAX_ENTRY_BYTES = 1 << 30  # a bigger file in the cache folder is not ours: not even read
+MAX_ENTRY_BYTES = 1 << 28  # a bigger file in the cache folder is not ours: not even read
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 _secrets: dict[str, bytes | None] = {}  # secret path -> the secret read (or created) there by this process
 
@@ -64,15 +64,16 @@ def secret_folder() -> Path | None:
 
 def user_secret(root: str) -> bytes | None:
     """The per-user key that authenticates cache files, created (mode 0600, atomically) on first use. None when it
-    cannot be read or created, or when it sits inside the analysed tree (which could then have planted it)."""
+    cannot be read or created, or when it sits inside the analysed tree (which could then have planted it), unless
+    that tree is the whole file system or the user's home (a run from `/` in a container, or from `~`)."""
     folder = secret_folder()
     if folder is None:
         return None
     try:
-        folder = folder.resolve()
-        if folder.is_relative_to(Path(root).resolve()):
+        folder, top = folder.resolve(), Path(root).resolve()
+        if folder.is_relative_to(top) and top != Path(top.anchor) and top != Path.home().resolve():
             return None
-    except (OSError, RuntimeError, ValueError):
+    except (OSError, RuntimeError, ValueError, KeyError):
         return None
     path = folder / "secret"
     if str(path) not in _secrets:

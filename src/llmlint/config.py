@@ -13,6 +13,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
@@ -54,6 +55,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     fail_on: Severity = Severity.WARNING
     rule_options: dict = field(default_factory=dict, hash=False)  # rule name -> options merged over the doc's defaults
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # one line each for stderr (a pyproject.toml passed over)
 
 
 # Loading
@@ -65,27 +67,58 @@ def load_config(paths: list[str], explicit: str | None, rules: dict[str, RuleMet
         location = os.path.abspath(explicit)
         if not os.path.isfile(location):
             raise ConfigError(explicit, "", "configuration file not found")
-        return _load_file(location, rules, require_table=False)
-    found = find_config_file(paths[0] if paths else os.curdir)
+        return _load_file(location, _read_toml(location), rules)
+    found, data, warnings = _find_config(paths[0] if paths else os.curdir)
     if found is None:
-        return Config(rule_options=_merge_options({}, rules, "", ""))
-    return _load_file(found, rules, require_table=True)
+        return Config(rule_options=_merge_options({}, rules, "", ""), warnings=warnings)
+    return replace(_load_file(found, data, rules), warnings=warnings)
 
 
 def find_config_file(start: str) -> str | None:
     """The closest .llmlint.toml, llmlint.toml or pyproject.toml with a [tool.llmlint] table, from `start` upward."""
+    return _find_config(start)[0]
+
+
+def _find_config(start: str) -> tuple[str | None, dict, tuple[str, ...]]:
+    """(the configuration file for `start` or None, its TOML, warnings). A pyproject.toml that cannot be read and
+    does not mention [tool.llmlint] is passed over with a warning (it configures other tools, as ruff treats it)."""
     folder = os.path.abspath(start)
     if not os.path.isdir(folder):
         folder = os.path.dirname(folder)
+    warnings: list[str] = []
     while True:
         for name in CONFIG_FILES:
             candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate) and (name != "pyproject.toml" or _has_tool_table(candidate)):
-                return candidate
+            if not os.path.isfile(candidate):
+                continue
+            if name != "pyproject.toml":
+                return candidate, _read_toml(candidate), tuple(warnings)
+            try:
+                data = _read_toml(candidate)
+            except ConfigError as error:
+                if _mentions_llmlint(candidate):
+                    raise
+                warnings.append(f"warning: {error} (ignored: it has no [tool.llmlint] table)")
+                continue
+            if isinstance(data.get("tool"), dict) and "llmlint" in data["tool"]:
+                return candidate, data, tuple(warnings)
         parent = os.path.dirname(folder)
         if parent == folder:
-            return None
+            return None, {}, tuple(warnings)
         folder = parent
+
+
+_LLMLINT_TABLE = re.compile(rb"""tool\s*\.\s*["']?llmlint\b|^\s*["']?llmlint["']?\s*[.=]""", re.M)
+
+
+def _mentions_llmlint(path: str) -> bool:
+    """Whether a pyproject.toml that cannot be parsed may hold llmlint's table: then its mistakes are ours to report."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    return b"llmlint" in data and _LLMLINT_TABLE.search(data) is not None
 
 
 def _read_toml(path: str) -> dict:
@@ -96,21 +129,22 @@ def _read_toml(path: str) -> dict:
         raise ConfigError(_display(path), "", f"cannot read: {error.strerror or error}") from None
     except toml.TOMLDecodeError as error:
         raise ConfigError(_display(path), "", f"invalid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise ConfigError(_display(path), "", f"invalid TOML: not UTF-8 text (byte 0x{error.object[error.start]:02x} on line {line})") from None
+    except RecursionError:
+        raise ConfigError(_display(path), "", "invalid TOML: nested too deeply to read") from None
+    except MemoryError:
+        raise ConfigError(_display(path), "", "invalid TOML: too large to read") from None
 
 
-def _has_tool_table(path: str) -> bool:
-    data = _read_toml(path)
-    return isinstance(data.get("tool"), dict) and "llmlint" in data["tool"]
-
-
-def _load_file(path: str, rules: dict[str, RuleMeta], require_table: bool) -> Config:
-    data = _read_toml(path)
+def _load_file(path: str, data: dict, rules: dict[str, RuleMeta]) -> Config:
     prefix = ""
     if os.path.basename(path) == "pyproject.toml":
         prefix = "tool.llmlint."
         data = data.get("tool", {}).get("llmlint", {}) if isinstance(data.get("tool"), dict) else {}
         if not isinstance(data, dict):
-            raise ConfigError(path, "tool.llmlint", "must be a table")
+            raise ConfigError(_display(path), "tool.llmlint", "must be a table")
     shown = _display(path)
     return parse_config(data, shown, os.path.dirname(path), rules, prefix=prefix, path=path)
 
@@ -126,7 +160,7 @@ def parse_config(data: dict, shown: str, root: str, rules: dict[str, RuleMeta], 
             values[attr] = _selectors(data[key], shown, prefix + key, rules)
     for key, attr in (("exclude", "exclude"), ("extend-exclude", "extend_exclude")):
         if key in data:
-            values[attr] = _strings(data[key], shown, prefix + key, "a list of glob patterns", '["tests/fixtures", "*_pb2.py"]')
+            values[attr] = _exclude_patterns(data[key], shown, prefix + key)
     if "per-file-ignores" in data:
         values["per_file_ignores"] = _per_file_ignores(data["per-file-ignores"], shown, prefix + "per-file-ignores", rules)
     if "fail-on" in data:
@@ -158,7 +192,23 @@ def _strings(value, shown: str, key: str, what: str, example: str) -> tuple[str,
         if not isinstance(item, str):
             raise ConfigError(shown, key, f"must be {what}; found {_describe(item)}", (example,))
     return tuple(value)
-    return tuple(value)
+
+
+def _exclude_patterns(value, shown: str, key: str) -> tuple[str, ...]:
+    """A list of gitignore-style patterns, each of which compiles."""
+    from llmlint.discovery import compile_pattern  # (discovery imports this module)
+
+    patterns = _strings(value, shown, key, "a list of glob patterns", '["tests/fixtures", "*_pb2.py"]')
+    for pattern in patterns:
+        try:
+            compile_pattern(pattern, "/")
+        except (re.error, RecursionError) as error:
+            raise ConfigError(shown, key, f"'{pattern}' is not a valid glob pattern: {_reason(error)}", ('"tests/fixtures"', '"*_pb2.py"')) from None
+    return patterns
+
+
+def _reason(error: Exception) -> str:
+    return error.msg if isinstance(error, re.error) else "nested too deeply"
 
 
 def _selectors(value, shown: str, key: str, rules: dict[str, RuleMeta]) -> tuple[str, ...]:
@@ -173,6 +223,10 @@ def _per_file_ignores(value, shown: str, key: str, rules: dict[str, RuleMeta]) -
         raise ConfigError(shown, key, f"must be a table of glob = [selectors], not {_describe(value)}", ('"tests/*" = ["LLM101"]',))
     entries = []
     for glob, selectors in value.items():
+        try:
+            re.compile(fnmatch.translate(glob.replace("\\", "/")))
+        except (re.error, RecursionError) as error:
+            raise ConfigError(shown, f'{key}."{glob}"', f"not a valid glob pattern: {_reason(error)}", ('"tests/**"', '"*_pb2.py"')) from None
         entries.append((glob, _selectors(selectors, shown, f'{key}."{glob}"', rules)))
     return tuple(entries)
 
@@ -351,7 +405,7 @@ def apply_overrides(
     if fail_on is not None:
         changes["fail_on"] = fail_on if isinstance(fail_on, Severity) else _severity(fail_on, "command line", "--fail-on")
     if extend_exclude is not None:
-        changes["extend_exclude"] = config.extend_exclude + tuple(extend_exclude)
+        changes["extend_exclude"] = config.extend_exclude + _exclude_patterns(list(extend_exclude), "command line", "--extend-exclude")
     return replace(config, **changes)
 
 

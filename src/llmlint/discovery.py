@@ -1,16 +1,22 @@
 """Which files a run checks: walk the given paths for *.py and *.pyi, minus default excludes, configured excludes and .gitignore.
 
 A path named on the command line is checked even when excluded (pre-commit passes explicit file lists), unless
-`force_exclude`. A folder that cannot be read becomes a Problem; a path that does not exist is a DiscoveryError.
+`force_exclude`; a named file that is not Python (no .py/.pyi suffix and no python shebang) is skipped. Every
+Python file left out for a reason other than an exclusion becomes a Problem (`path: skipped: reason`): a folder that
+cannot be read, a special file (FIFO, socket, device: never opened), a symbolic link that is broken, loops or leads
+out of the checked folder. A path that does not exist is a DiscoveryError. A .gitignore line that is not a valid
+pattern is passed over with a warning.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
-from llmlint.config import Config
+from llmlint.config import Config, ConfigError
 from llmlint.finding import Problem
 
 SUFFIXES = (".py", ".pyi")
@@ -44,6 +50,7 @@ class SourceFile:
 class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one line each for stderr
 
 
 # Glob patterns with gitignore semantics
@@ -66,7 +73,8 @@ class Pattern:
 
 def compile_pattern(line: str, base: str) -> Pattern | None:
     """Compile one .gitignore line (None for blanks and comments): `!` negates, a trailing `/` matches folders only,
-    a `/` at the start or in the middle anchors the pattern to `base`, else it matches at any depth."""
+    a `/` at the start or in the middle anchors the pattern to `base`, else it matches at any depth. Raises re.error
+    for a line that is not a valid pattern (a character range such as `[z-a]`)."""
     text = line.rstrip("\n\r")
     if not text.strip() or text.startswith("#"):
         return None
@@ -134,13 +142,28 @@ def _glob_to_regex(glob: str) -> str:
     return "".join(out)
 
 
-def read_ignore_file(path: str, base: str) -> tuple[Pattern, ...]:
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def read_ignore_file(path: str, base: str, invalid: list | None = None) -> tuple[Pattern, ...]:
+    """The patterns of one ignore file. A line that is not a valid pattern is left out, and (line number, text,
+    why) is added to `invalid` when given."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.readlines()
+            lines = _LINE_BREAK.split(handle.read())
     except OSError:
         return ()
-    return tuple(p for p in (compile_pattern(line, base) for line in lines) if p is not None)
+    patterns = []
+    for number, line in enumerate(lines, 1):
+        try:
+            pattern = compile_pattern(line, base)
+        except (re.error, RecursionError) as error:
+            if invalid is not None:
+                invalid.append((number, line.strip(), error.msg if isinstance(error, re.error) else "nested too deeply"))
+            continue
+        if pattern is not None:
+            patterns.append(pattern)
+    return tuple(patterns)
 
 
 def is_ignored(patterns: tuple[Pattern, ...], path: str, is_dir: bool) -> bool:
@@ -237,12 +260,12 @@ class _Walker:
         self.config = config
         self.cwd = os.getcwd()
         self.excludes = Excludes(tuple(
-            p
-            for p in (compile_pattern(text, config.root) for text in (*DEFAULT_EXCLUDES, *config.exclude, *config.extend_exclude))
+            p for p in (_exclude_pattern(text, config) for text in (*DEFAULT_EXCLUDES, *config.exclude, *config.extend_exclude))
             if p is not None
         ))
         self.files: dict[str, SourceFile] = {}  # real path -> file
         self.problems: list[Problem] = []
+        self.warnings: dict[str, None] = {}  # in order, each once
         self._is_package_dir: dict[str, bool] = {}
         self._namespaces: dict[tuple, list] = {}
         self._packages: dict[str, str] = {}
@@ -266,12 +289,22 @@ class _Walker:
         if top is None:
             root = self.config.root
             top = root if folder == root or folder.startswith(root.rstrip(os.sep) + os.sep) else folder
-        patterns: tuple[Pattern, ...] = read_ignore_file(os.path.join(top, ".git", "info", "exclude"), top)
+        patterns: tuple[Pattern, ...] = self._ignore_file(os.path.join(top, ".git", "info", "exclude"), top)
         current = top
         for part in _parts_between(top, folder):
-            patterns += read_ignore_file(os.path.join(current, ".gitignore"), current)
+            patterns += self._ignore_file(os.path.join(current, ".gitignore"), current)
             current = os.path.join(current, part)
         return patterns
+
+    def _ignore_file(self, path: str, base: str) -> tuple[Pattern, ...]:
+        invalid: list = []
+        patterns = read_ignore_file(path, base, invalid)
+        for number, text, why in invalid:
+            self.warnings[f"warning: {self.display(path)}:{number}: '{text}' is not a valid pattern ({why}); line ignored"] = None
+        return patterns
+
+    def skip(self, path: str, reason: str) -> None:
+        self.problems.append(Problem(self.display(path), reason))
 
     def is_force_excluded(self, path: str) -> bool:
         """For --force-exclude: is the named path, or a folder between the configuration root (or repository top) and it, excluded?"""
@@ -289,10 +322,10 @@ class _Walker:
         top = _repository_top(os.path.dirname(path)) or (root if path.startswith(root.rstrip(os.sep) + os.sep) else None)
         if top is None:
             return False
-        patterns = read_ignore_file(os.path.join(top, ".git", "info", "exclude"), top)
+        patterns = self._ignore_file(os.path.join(top, ".git", "info", "exclude"), top)
         current = top
         for part in _parts_between(top, path):
-            patterns += read_ignore_file(os.path.join(current, ".gitignore"), current)
+            patterns += self._ignore_file(os.path.join(current, ".gitignore"), current)
             current = os.path.join(current, part)
             if is_ignored(patterns, current, current != path or is_dir):
                 return True
@@ -319,6 +352,8 @@ class _Walker:
         return facts
 
     def display(self, path: str) -> str:
+        if path == self.cwd:
+            return "."
         folder, name = os.path.split(path)
         if not name:  # the file system's root
             return path.replace(os.sep, "/") if os.sep != "/" else path
@@ -439,7 +474,7 @@ class _Walker:
                 continue
             self._learn(folder, entries)
             if any(entry.name == ".gitignore" for entry in entries):
-                rules = rules.extended(read_ignore_file(os.path.join(folder, ".gitignore"), folder))
+                rules = rules.extended(self._ignore_file(os.path.join(folder, ".gitignore"), folder))
             ignore = rules.inside(folder)
             from_root = "" if folder == root else _relative(folder, root)
             if from_root:
@@ -447,23 +482,31 @@ class _Walker:
             subfolders = []
             for entry in entries:
                 name = entry.name
+                unresolved = None  # why a symbolic link named like a Python file leads nowhere
                 try:
                     is_link = entry.is_symlink()
                     is_dir = entry.is_dir()  # follows symlinks; False for a dangling one
                     is_file = not is_dir and entry.is_file()
-                except OSError:
-                    continue
-                if not is_dir and not (is_file and name.endswith(SUFFIXES)):
+                except OSError as error:
+                    is_link, is_dir, is_file, unresolved = True, False, False, _link_problem(error)
+                is_python = name.endswith(SUFFIXES)
+                if not is_dir and not is_python:
                     continue
                 path = os.path.join(folder, name)
                 if self._excluded(path, name, None if from_root is None else from_root + name, is_dir) or ignored_in(ignore, name, is_dir):
                     continue
+                if not is_dir and not is_file:
+                    self.skip(path, unresolved or _special_problem(path))  # a broken link, a FIFO, a socket...
+                    continue
                 real = os.path.realpath(path) if is_link else os.path.join(real_folder, name)
                 if is_link and not _is_within(real, real_top):
-                    continue  # a link out of the checked tree
+                    self.skip(path, f"symbolic link to {self.display(real)}, outside the checked folder {self.display(top)}")
+                    continue
                 if is_dir:
                     if is_link and real in visited:
-                        continue  # a loop, or a folder walked already
+                        if _is_within(real_folder, real):
+                            self.skip(path, f"symbolic link loop (to {self.display(real)}, a folder that holds it)")
+                        continue  # else a folder walked already, under its own path
                     visited.add(real)
                     subfolders.append((path, real, rules))
                 else:
@@ -493,18 +536,73 @@ def discover(paths: list[str], config: Config, force_exclude: bool = False) -> D
     walker = _Walker(config)
     absolute = []
     for given in paths:
-        if not os.path.exists(given):
+        if not os.path.lexists(given):
             raise DiscoveryError(given)
         absolute.append(os.path.normpath(os.path.abspath(given)))
     for path in absolute:
         if force_exclude and walker.is_force_excluded(path):
             continue
-        if os.path.isdir(path):
+        try:
+            mode = os.stat(path).st_mode  # (never opens it: a FIFO would block)
+        except OSError as error:
+            walker.skip(path, _link_problem(error))
+            continue
+        if stat.S_ISDIR(mode):
             walker.walk(path)
+        elif not stat.S_ISREG(mode):
+            walker.skip(path, _special_problem(path, mode))
+        elif not path.endswith(SUFFIXES) and not _has_python_shebang(path):
+            walker.skip(path, "not a Python file")
         else:
             walker.add(path, os.path.realpath(path), os.path.dirname(path))
     files = sorted(walker.files.values(), key=lambda f: (f.display, f.path))
-    return Discovery(files=files, problems=walker.problems)
+    warnings = list(walker.warnings)
+    if not files:
+        warnings.append(f"warning: no Python files found in {', '.join(paths)}")
+    return Discovery(files=files, problems=walker.problems, warnings=warnings)
+
+
+def _exclude_pattern(text: str, config: Config) -> Pattern | None:
+    try:
+        return compile_pattern(text, config.root)
+    except (re.error, RecursionError) as error:  # (load_config rejects these; a Config may be built by hand)
+        why = error.msg if isinstance(error, re.error) else "nested too deeply"
+        raise ConfigError(config.path or "configuration", "exclude", f"'{text}' is not a valid glob pattern: {why}") from None
+
+
+_SHEBANG = re.compile(rb"#![^\n]*\bpython[\d.]*\b")
+
+
+def _has_python_shebang(path: str) -> bool:
+    """A script named on the command line without a .py suffix (pre-commit passes these as Python)."""
+    try:
+        with open(path, "rb") as handle:
+            return _SHEBANG.match(handle.read(256)) is not None
+    except OSError:
+        return False
+
+
+def _link_problem(error: OSError) -> str:
+    """Why a path that `os.stat` cannot follow is skipped."""
+    if error.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if error.errno == errno.ENOENT:
+        return "broken symbolic link (its target does not exist)"
+    return f"cannot read file: {error.strerror or error}"
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _special_problem(path: str, mode: int | None = None) -> str:
+    """Why a path that is neither a folder nor a regular file is skipped (from its mode: it is never opened)."""
+    if mode is None:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as error:
+            return _link_problem(error)
+    kind = next((what for test, what in _KINDS if test(mode)), "a special file")
+    return f"not a regular file ({kind})"
 
 
 def _repository_top(folder: str) -> str | None:

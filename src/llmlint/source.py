@@ -8,6 +8,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 
 from llmlint.finding import Problem
 from llmlint.index import ModuleIndex
@@ -44,15 +45,19 @@ def parse_and_index(text: str, path: str, display: str, module: str, is_package:
 
     from llmlint.indexer import build_index
 
-    tree, too_deep = python_tree(text)
-    if too_deep:
-        return None, Problem(display, too_deep)
+    tree, error = _ast_tree(text)
+    if isinstance(error, str):
+        return None, Problem(display, error)
+    error_from_python = error  # libcst may still parse it: syntax of a newer Python than this one
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
+    parsed = None
     try:
         parsed = cst.parse_module(text)
-        return build_index(parsed, path, module, is_package, text.count("\n") + 1, text, tree), None
+        return build_index(parsed, path, module, is_package, line_count(text), text, tree), None
     except cst.ParserSyntaxError as error:
+        if error_from_python is not None:  # CPython's position is the one an editor shows; libcst's may be a line late
+            return None, _syntax_problem(display, error_from_python)
         detail = re.sub(r"^(parser error: )?error at \d+:\d+: ", "", error.message.splitlines()[0])
         return None, Problem(display, f"syntax error at line {error.editor_line}, column {error.editor_column}: {detail}")
     except RecursionError:
@@ -60,6 +65,8 @@ def parse_and_index(text: str, path: str, display: str, module: str, is_package:
     except MemoryError:
         return None, Problem(display, "too large to parse")
     except Exception as error:  # libcst raises a few other errors on odd input; never lose the rest of the run
+        if parsed is not None:  # the indexer failed, not the parser: a bug, reported by the caller as an internal error
+            raise
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return None, Problem(display, f"cannot parse: {first}")
     finally:
@@ -71,15 +78,48 @@ def python_tree(text: str):
 
     The tree gives the indexer its positions and comments. The check comes first because libcst's native parser
     overflows its stack on input that CPython's parser rejects with a clean error; other syntax errors are left
-    for libcst to name."""
+    to libcst, which may parse syntax newer than this Python's (when it fails too, CPython's position is reported)."""
+    tree, error = _ast_tree(text)
+    return tree, error if isinstance(error, str) else None
+
+
+def check_syntax(data: bytes, display: str) -> Problem | None:
+    """Why a file that is not indexed (the pre-filter passed over it) cannot be Python source, or None: the
+    reader's verdict, then CPython's parser (a tenth of a libcst parse, and no index is built)."""
+    text, problem = source_text(data, display)
+    if problem is not None:
+        return problem
+    tree, error = _ast_tree(text)
+    if isinstance(error, str):
+        return Problem(display, error)
+    return None if error is None else _syntax_problem(display, error)
+
+
+def line_count(text: str) -> int:
+    """The number of lines of `text`, ended by LF, CR LF or a lone CR alike (as CPython counts them)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
+def _ast_tree(text: str):
+    """(CPython's `ast` tree or None, None or the SyntaxError CPython raised or why it is nested too deeply)."""
     try:
-        return compile(text, "<llmlint>", "exec", ast.PyCF_ONLY_AST), None
+        with warnings.catch_warnings():  # the analysed code's warnings (invalid escapes...) are not llmlint's to print
+            warnings.simplefilter("ignore")
+            return compile(text, "<llmlint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True), None
     except SyntaxError as error:
         message = str(error.msg)
         if "too many" in message or "too deeply" in message or "too complex" in message:
             return None, f"nested too deeply to parse ({message})"
+        return None, error
     except (RecursionError, MemoryError):
         return None, "nested too deeply to parse"
     except ValueError:
-        pass  # source with NUL bytes is reported by the reader
-    return None, None
+        return None, None  # source with NUL bytes is reported by the reader
+
+
+def _syntax_problem(display: str, error: SyntaxError) -> Problem:
+    """CPython's 1-based line and column of a syntax error, and its message."""
+    where = f"line {error.lineno}" if error.lineno else "end of file"
+    if error.lineno and error.offset:
+        where += f", column {error.offset}"
+    return Problem(display, f"syntax error at {where}: {error.msg}")
