@@ -27,6 +27,7 @@ DEFAULT_EXCLUDES = (
 )  # fmt: skip
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "llmlint.toml", ".llmlint.toml")
 PACKAGE_MARKERS = ("__init__.py", "__init__.pyi")
+MAX_IGNORE_BYTES = 8 * 1024 * 1024  # a bigger .gitignore is not hand-written: its first 8 MiB are read
 
 
 class DiscoveryError(Exception):
@@ -149,8 +150,7 @@ def read_ignore_file(path: str, base: str, invalid: list | None = None) -> tuple
     """The patterns of one ignore file. A line that is not a valid pattern is left out, and (line number, text,
     why) is added to `invalid` when given."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = _LINE_BREAK.split(handle.read())
+        lines = _LINE_BREAK.split(read_regular(path, MAX_IGNORE_BYTES).decode("utf-8", "replace"))
     except OSError:
         return ()
     patterns = []
@@ -404,8 +404,7 @@ class _Walker:
         if key not in self._namespaces:
             names: list[str] = []
             try:
-                with open(os.path.join(folder, top, "__init__.py"), "rb") as handle:
-                    head = handle.read(65536)
+                head = read_regular(os.path.join(folder, top, "__init__.py"), 65536)
             except OSError:
                 head = b""
             probe = folder
@@ -576,10 +575,19 @@ _SHEBANG = re.compile(rb"#![^\n]*\bpython[\d.]*\b")
 def _has_python_shebang(path: str) -> bool:
     """A script named on the command line without a .py suffix (pre-commit passes these as Python)."""
     try:
-        with open(path, "rb") as handle:
-            return _SHEBANG.match(handle.read(256)) is not None
+        return _SHEBANG.match(read_regular(path, 256)) is not None
     except OSError:
         return False
+
+
+def read_regular(path: str, limit: int) -> bytes:
+    """Up to `limit` bytes of the regular file at `path`. Anything else raises OSError without blocking: a FIFO
+    checked in as `.gitignore` or `__init__.py` would otherwise hang the run on open."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        return handle.read(limit)
 
 
 def _link_problem(error: OSError) -> str:
