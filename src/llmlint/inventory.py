@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from llmlint import exprs as E
 from llmlint.index import CallSite, FunctionIndex, ModuleIndex
-from llmlint.modelcalls import Family, is_async_class, is_model_endpoint, match_function, match_method
+from llmlint.modelcalls import Family, family_of_class, is_async_class, is_model_endpoint, match_function, match_method
 from llmlint.project import Project
 from llmlint.values import Ctx, Ext, Lit, Obj
 
@@ -63,6 +63,7 @@ class ModelCall:
         return obj.ctor_ctx.path, obj.ctor
 
 
+LLAMA_INDEX_SETTINGS = "llama_index.core.Settings"
 SETTING_GROUPS = {
     "timeout": "timeout_args",
     "max_tokens": "max_tokens_args",
@@ -135,16 +136,20 @@ def chain_model(project: Project, call: ModelCall) -> Obj | None:
         return None
     if client.parts:
         return _model_among(project, client.parts, 0)
-    if call.family.is_chain:
-        return _model_behind(project, client, 0)
-    return None
+    if not call.family.model_behind:
+        return None
+    found = _model_behind(project, client, 0)
+    if found is None and call.family.provider == "llama_index":  # an engine built with the global `Settings.llm`
+        found = project.stored_value(LLAMA_INDEX_SETTINGS, "llm", call.ctx, 0)
+    return found if _is_model(found) else None
 
 
 def _is_model(value) -> bool:
-    if not isinstance(value, Obj) or value.parts:
+    """A model object: an instance of a client or model class of the SDK table, not a chain, agent or engine."""
+    if not isinstance(value, Obj) or value.parts or value.path:
         return False
-    match = match_method(value.cls, "invoke")
-    return match is not None and not match.family.is_chain
+    family = family_of_class(value.cls)
+    return family is not None and not family.model_behind and not family.is_http
 
 
 def _model_among(project: Project, values, depth: int) -> Obj | None:
@@ -208,15 +213,13 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
     family = call.family
     sources = [(call.call, call.ctx, "call")]
     client = call.client
-    model_obj = chain_model(project, call) if client is not None and (client.parts or family.is_chain) else None
+    model_obj = chain_model(project, call) if client is not None and (client.parts or family.model_behind) else None
     for obj in filter(None, (client, model_obj)):
         for wrapper, wctx in reversed(obj.chain):
             sources.append((wrapper, wctx, "options"))
         if isinstance(obj.ctor, E.Call) and obj.ctor_ctx is not None:
             sources.append((obj.ctor, obj.ctor_ctx, "client"))
     if model_obj is not None:
-        from llmlint.modelcalls import family_of_class
-
         family = family_of_class(model_obj.cls) or family
     call.model_obj = model_obj
     call.model_family = family

@@ -35,6 +35,7 @@ class Family:
     settings_args: tuple[str, ...]
     requires_max_tokens: bool
     is_chain: bool
+    model_behind: bool  # a chain, agent or engine: judged by the model it was built from
     is_http: bool
     is_langchain: bool
     async_functions: tuple[str, ...]
@@ -69,6 +70,7 @@ def _family(key: str, raw: dict, all_raw: dict) -> Family:
         settings_args=tuple(raw.get("settings-args", ())),
         requires_max_tokens=bool(raw.get("requires-max-tokens", False)),
         is_chain=bool(raw.get("chain", False)),
+        model_behind=bool(raw.get("model-behind", False)),
         is_http=bool(raw.get("http", False)),
         is_langchain=bool(raw.get("invoke-methods", False)) or key == "langchain-chain",
         async_functions=tuple(raw.get("async-functions", ())),

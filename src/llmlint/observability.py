@@ -103,6 +103,9 @@ class Observability:
                 return True  # LangChain callbacks=[...] / config={"callbacks": [...]}
             if isinstance(call.func, E.Attr) and call.func.attr == "setdefault" and _env_switch(call.arg(0)):
                 return True
+            manager = call.kwarg("callback_manager")  # LlamaIndex: ServiceContext.from_defaults(callback_manager=...)
+            if manager is not None and self._manager_records(manager, ctx, call.line):
+                return True
         for assign in fn.assigns:
             target = assign.target_expr
             if isinstance(target, E.Attr) and target.attr in LITELLM_CALLBACKS:
@@ -113,6 +116,14 @@ class Observability:
             if isinstance(target, E.Subscript) and E.dotted(target.value) == "os.environ" and _env_switch(target.index):
                 return True
         return False
+
+    def _manager_records(self, manager, ctx: Ctx, line: int) -> bool:
+        """A LlamaIndex `CallbackManager([handler, ...])` with a handler that records (not only displays)."""
+        value = self.project.resolve(manager, ctx, line)
+        if not (isinstance(value, Obj) and isinstance(value.ctor, E.Call) and value.cls.endswith("CallbackManager")):
+            return False
+        handlers = value.ctor.arg(0, "handlers")
+        return handlers is not None and self._records(handlers, value.ctor_ctx, value.ctor.line)
 
     def _records(self, callbacks, ctx: Ctx, line: int) -> bool:
         """Do LangChain `callbacks` record anything, or only display tokens (Streamlit, stdout, a queue)?"""

@@ -135,15 +135,17 @@ class Project:
 
     def _assigned_value(self, chosen, assigns, ctx: Ctx, depth: int):
         """The value of the assignment `chosen`; when that is a bare `None` (`client = None` in an except, a lazy
-        global), the value of the nearest other assignment that is something."""
+        global) or unknown (the other arm of a try/except or if/else builds it from something unseen), the value of
+        the nearest other assignment that is something."""
         value = self.resolve(chosen.value, ctx, chosen.line - 1, depth)
-        if not (isinstance(value, Lit) and isinstance(value.expr, E.Const) and value.expr.value is None):
+        if is_something(value):
             return value
         for other in reversed(assigns):
-            if other is not chosen and other.op != "for":
-                found = self.resolve(other.value, ctx, other.line - 1, depth)
-                if found is not None and not (isinstance(found, Lit) and isinstance(found.expr, E.Const) and found.expr.value is None):
-                    return found
+            if other is chosen or other.op == "for" or (value is None and other.line > chosen.line):
+                continue  # an unknown value is replaced only by what was assigned before it (the other arm)
+            found = self.resolve(other.value, ctx, other.line - 1, depth)
+            if is_something(found):
+                return found
         return value
 
     def _assigns_named(self, path: str, fn: FunctionIndex, name: str) -> list:

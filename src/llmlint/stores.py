@@ -2,7 +2,7 @@
 
 A chat app builds its chain, client or memory in one handler and reads it back in another by key:
 `cl.user_session.set("chain", chain)` then `cl.user_session.get("chain")` (Chainlit), `st.session_state.chain =`
-then `st.session_state["chain"]` (Streamlit), `g.client` (Flask), `app.state.llm` (FastAPI / Starlette). The linker
+then `st.session_state["chain"]` (Streamlit), `g.client` (Flask), `app.state.llm` (FastAPI / Starlette), LlamaIndex's global `Settings.llm`. The linker
 (project.Project) treats a read of such a key as the values written under it anywhere in the same project.
 """
 
@@ -15,12 +15,13 @@ STORES = {
     "chainlit.user_session": (("set",), ("get",), False),
     "streamlit.session_state": (("setdefault",), ("get", "setdefault"), True),
     "flask.g": (("setdefault",), ("get", "setdefault"), True),
+    "llama_index.core.Settings": ((), (), True),  # the global LLM and callbacks of LlamaIndex (`Settings.llm = ...`)
 }
 # the `state` attribute of these application and request objects is a store of its own
 STATE_OWNERS = ("fastapi.", "starlette.")
 STATE_STORE = "starlette.state"
 # the packages a module must import for any of its statements to touch a store
-STORE_PACKAGES = frozenset({"chainlit", "streamlit", "flask", "fastapi", "starlette"})
+STORE_PACKAGES = frozenset({"chainlit", "streamlit", "flask", "fastapi", "starlette", "llama_index"})
 
 
 def store_of(value) -> str | None:

@@ -16,7 +16,7 @@ class UnboundedOutput(Rule):
             family = call.model_family
             if family.requires_max_tokens or not family.max_tokens_args or call.api in OPAQUE_APIS:
                 continue
-            if not is_generation_api(call.api) or "max_tokens" in call.settings:
+            if (not is_generation_api(call.api) and call.model_obj is None) or "max_tokens" in call.settings:
                 continue
             if call.opaque_call or call.opaque_client:
                 continue  # **kwargs from elsewhere may carry the cap
