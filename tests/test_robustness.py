@@ -157,3 +157,27 @@ def test_long_concatenation_keeps_every_piece():
     parts = index.functions[MODULE_SCOPE].assigns[0].value.parts
     assert [p for p in parts if isinstance(p, str)] == [f"line {i}\n" for i in range(DEPTH)]
     assert [p.id for p in parts if not isinstance(p, str)] == [f"part{i}" for i in range(DEPTH)]
+
+
+# size ------------------------------------------------------------------------------------------------------------
+
+MANY = 10_000
+MODEL_CALL = 'client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Say hi"}])'
+
+
+@pytest.mark.parametrize("scope", ["function", "module"])
+def test_ten_thousand_model_calls_in_one_scope(tmp_path, scope):
+    """Work per model call does not grow with the number of calls beside it (10,000 took over 600 s)."""
+    head = "import openai\n\nclient = openai.OpenAI()\n"
+    if scope == "function":
+        write(tmp_path, {"calls.py": head + "\n\ndef main():\n" + f"    {MODEL_CALL}\n" * MANY})
+        first = 7
+    else:
+        write(tmp_path, {"calls.py": head + f"{MODEL_CALL}\n" * MANY})
+        first = 4
+    start = time.monotonic()
+    report = lint(tmp_path, select=("LLM101", "LLM103"))
+    assert time.monotonic() - start < 60
+    assert report.problems == []
+    assert flagged(report) == {("calls.py", line) for line in range(first, first + MANY)}
+    assert len(flagged(report, "LLM103")) == MANY
