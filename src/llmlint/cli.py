@@ -154,6 +154,7 @@ def clean(paths):
 
 def _load_config(paths, config_file, select, ignore, fail_on):
     from llmlint.config import ConfigError, apply_overrides, load_config
+    from llmlint.redact import safe_text
     from llmlint.registry import all_rules
 
     rules = all_rules()
@@ -161,9 +162,9 @@ def _load_config(paths, config_file, select, ignore, fail_on):
         config = load_config(paths, config_file, rules)
         config = apply_overrides(config, rules, select=_split(select), ignore=_split(ignore), fail_on=fail_on)
     except ConfigError as error:
-        raise OneLineError(str(error)) from None
+        raise OneLineError(safe_text(str(error))) from None  # it quotes the configuration file: keys, patterns
     for warning in config.warnings:
-        click.echo(warning, err=True)
+        click.echo(safe_text(warning), err=True)
     return config, rules
 
 
