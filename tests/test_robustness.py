@@ -6,9 +6,13 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 from pathlib import Path
 
+import hypothesis
+import hypothesmith
 import pytest
 
 from llmlint.api import lint_paths
@@ -40,6 +44,7 @@ def analysed_or_named(report, root: Path) -> None:
     assert report.files_checked == sum(1 for _ in root.rglob("*.py"))
     for problem in report.problems:
         assert str(problem).count(": skipped: ") == 1 and problem.reason
+        assert not problem.reason.startswith("internal error"), problem
 
 
 # import cycles ---------------------------------------------------------------------------------------------------
@@ -224,3 +229,46 @@ def ask_{i}(question: str) -> str:
     report = lint(tmp_path, select=("LLM101",))
     assert report.problems == []
     assert len(flagged(report)) == 900
+
+
+# fuzz ------------------------------------------------------------------------------------------------------------
+
+FUZZ_HEAD = "import openai\nclient = openai.OpenAI()\n"
+FUZZ_TAIL = "\nclient.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': str(client)}])\n"
+
+
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles what it generates
+@hypothesis.settings(max_examples=300, derandomize=True, deadline=None, database=None,
+                     suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.given(source=hypothesmith.from_grammar())
+def test_fuzzed_programs_are_analysed_or_named(source):
+    """Valid Python of every shape (hypothesmith), between an SDK client and a model call: linting it through the
+    API raises nothing, and the file is either analysed (its model call found) or named with a reason."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "fuzzed.py")
+        path.write_text(FUZZ_HEAD + source + FUZZ_TAIL, encoding="utf-8")
+        report = lint_paths([folder], Config(root=folder, select=("LLM101",)), jobs=1, use_cache=False, prefilter=False)
+    assert report.files_checked == 1
+    if report.problems:
+        assert [str(p).split(": skipped: ")[0] for p in report.problems] == [str(path)]
+        assert not report.problems[0].reason.startswith("internal error"), report.problems[0]
+    else:
+        assert any(f.rule_id == "LLM101" for f in report.findings) or "client" in source
+
+
+# a real dependency tree --------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_installed_dependency_tree():
+    """The running interpreter's site-packages (thousands of real modules, with their import cycles, star
+    re-exports and stdlib-named modules), checked in place with the pre-filter off so that every module is parsed
+    and linked, and nothing written there: no traceback, and every file analysed or named with a reason."""
+    root = sysconfig.get_paths()["purelib"]
+    start = time.monotonic()
+    report = lint_paths([root], Config(root=root), jobs=0, use_cache=False, prefilter=False)
+    assert time.monotonic() - start < 300
+    assert report.files_checked > 500
+    for problem in report.problems:
+        assert problem.path.startswith(root) and problem.reason, problem
+        assert not problem.reason.startswith("internal error"), problem
+    assert not Path(root, ".llmlint_cache").exists()
