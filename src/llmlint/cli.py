@@ -87,7 +87,8 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of stdout.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
-def inventory(paths, fmt, output, config_file, no_cache):
+@click.option("--unresolved", is_flag=True, help="Also list call sites that look like model calls but could not be resolved, and where resolution stopped.")
+def inventory(paths, fmt, output, config_file, no_cache, unresolved):
     """List every model call: the LLM bill of materials of a repository."""
     from llmlint.api import build_analysis
     from llmlint.inventory_report import render_inventory
@@ -95,7 +96,7 @@ def inventory(paths, fmt, output, config_file, no_cache):
     paths = list(paths) or ["."]
     config, _ = _load_config(paths, config_file, None, None, None)
     analysis, problems, _ = _run(lambda: build_analysis(paths, config, use_cache=not no_cache))
-    _write(render_inventory(analysis, fmt), output)
+    _write(render_inventory(analysis, fmt, unresolved=unresolved), output)
     for problem in problems:
         click.echo(str(problem), err=True)
 
