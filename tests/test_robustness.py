@@ -4,6 +4,8 @@ and every file is analysed or named as skipped; no exception escapes."""
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -157,3 +159,68 @@ def test_long_concatenation_keeps_every_piece():
     parts = index.functions[MODULE_SCOPE].assigns[0].value.parts
     assert [p for p in parts if isinstance(p, str)] == [f"line {i}\n" for i in range(DEPTH)]
     assert [p.id for p in parts if not isinstance(p, str)] == [f"part{i}" for i in range(DEPTH)]
+
+
+# size ------------------------------------------------------------------------------------------------------------
+
+MANY = 10_000
+MODEL_CALL = 'client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Say hi"}])'
+
+
+@pytest.mark.parametrize("scope", ["function", "module"])
+def test_ten_thousand_model_calls_in_one_scope(tmp_path, scope):
+    """Work per model call does not grow with the number of calls beside it (10,000 took over 600 s)."""
+    head = "import openai\n\nclient = openai.OpenAI()\n"
+    if scope == "function":
+        write(tmp_path, {"calls.py": head + "\n\ndef main():\n" + f"    {MODEL_CALL}\n" * MANY})
+        first = 7
+    else:
+        write(tmp_path, {"calls.py": head + f"{MODEL_CALL}\n" * MANY})
+        first = 4
+    start = time.monotonic()
+    report = lint(tmp_path, select=("LLM101", "LLM103"))
+    assert time.monotonic() - start < 60
+    assert report.problems == []
+    assert flagged(report) == {("calls.py", line) for line in range(first, first + MANY)}
+    assert len(flagged(report, "LLM103")) == MANY
+
+
+PEAK = """
+import resource, sys
+from llmlint.api import lint_paths
+from llmlint.config import Config
+report = lint_paths([sys.argv[1]], Config(root=sys.argv[1]), jobs=1, use_cache=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+for problem in report.problems:
+    print(problem)
+"""
+
+
+@pytest.mark.parametrize("size, reason", [
+    (4_900_000, "file is larger than 1 MiB"),  # took 125 s and 8.8 GB
+    (1_000_000, "file is too large to analyse: 666,667 syntax nodes (the limit is 250,000)"),  # 1.8 GB
+])
+def test_large_file_is_named_as_skipped_quickly_and_in_little_memory(tmp_path, size, reason):
+    write(tmp_path, {"data.py": "import openai\n" + "x = 1\n" * (size // 6)})
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", PEAK, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert time.monotonic() - start < 30
+    peak_mb, *problems = run.stdout.splitlines()
+    assert problems == [f"{tmp_path / 'data.py'}: skipped: {reason}"]
+    assert int(peak_mb) < 500
+
+
+def test_large_hand_written_module_is_analysed(tmp_path):
+    """300 KB of functions with docstrings (under the node limit) is analysed, not skipped."""
+    body = "".join(f'''
+
+def ask_{i}(question: str) -> str:
+    """Answer `question` for the {i}th tenant: a docstring as long as those of real modules, which makes up much of
+    their size but little of their syntax, so that such modules stay well under the node limit of llmlint."""
+    return client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": question}}])
+''' for i in range(900))
+    write(tmp_path, {"tenants.py": "import openai\n\nclient = openai.OpenAI()\n" + body})
+    assert (tmp_path / "tenants.py").stat().st_size > 300_000
+    report = lint(tmp_path, select=("LLM101",))
+    assert report.problems == []
+    assert len(flagged(report)) == 900

@@ -96,7 +96,7 @@ class ExprBuilder:
     # constants
     def _SimpleString(self, node):
         try:
-            return Const(redact(node.evaluated_value))
+            return Const(redact(_plain_string(node) or node.evaluated_value))
         except Exception:
             return Unknown("SimpleString")
 
@@ -299,6 +299,19 @@ def literal_text(node) -> str | None:
             return None
         texts.append(value)
     return "".join(texts)
+
+
+def _plain_string(node) -> str | None:
+    """The value of a str literal with no backslash escape and no carriage return inside, read off its text
+    (evaluated_value compiles each literal: a tenth of the index time of a file of 10,000 model calls); None (or "")
+    for any other literal."""
+    prefix = node.prefix
+    if prefix not in ("", "r", "u", "R", "U"):
+        return None
+    raw = node.value[len(prefix) + len(node.quote):-len(node.quote)]
+    if "\r" in raw or "\\" in raw and prefix not in ("r", "R"):
+        return None
+    return raw
 
 
 def _fparts(expr) -> tuple:

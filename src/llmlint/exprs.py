@@ -231,35 +231,26 @@ def walk(expr):
 
 def parts(node) -> tuple:
     """The direct sub-expressions of `node` (an IfExp's condition included), for walks that must see them all."""
-    if isinstance(node, Attr):
-        return (node.base,)
-    if isinstance(node, Call):
-        return (node.func, *node.args, *(v for _, v in node.kwargs))
-    if isinstance(node, FStr):
-        return tuple(p for p in node.parts if not isinstance(p, str))
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    if isinstance(node, Subscript):
-        return (node.value, node.index)
-    if isinstance(node, Slice):
-        return tuple(p for p in (node.lower, node.upper) if p is not None)
-    if isinstance(node, Seq):
-        return node.elts
-    if isinstance(node, DictExpr):
-        return tuple(x for k, v in node.items for x in (k, v) if x is not None)
-    if isinstance(node, Comp):
-        return (node.elt, *node.iters)
-    if isinstance(node, Await):
-        return (node.value,)
-    if isinstance(node, Lambda):
-        return (node.body,)
-    if isinstance(node, IfExp):
-        return (node.body, node.orelse) if node.test is None else (node.body, node.orelse, node.test)
-    if isinstance(node, Compare):
-        return (node.left, *node.comparators)
-    if isinstance(node, Unknown):
-        return node.children
-    return ()
+    get = _PARTS.get(type(node))
+    return get(node) if get is not None else ()
+
+
+_PARTS = {
+    Attr: lambda node: (node.base,),
+    Call: lambda node: (node.func, *node.args, *(v for _, v in node.kwargs)),
+    FStr: lambda node: tuple(p for p in node.parts if not isinstance(p, str)),
+    BinOp: lambda node: (node.left, node.right),
+    Subscript: lambda node: (node.value, node.index),
+    Slice: lambda node: tuple(p for p in (node.lower, node.upper) if p is not None),
+    Seq: lambda node: node.elts,
+    DictExpr: lambda node: tuple(x for k, v in node.items for x in (k, v) if x is not None),
+    Comp: lambda node: (node.elt, *node.iters),
+    Await: lambda node: (node.value,),
+    Lambda: lambda node: (node.body,),
+    IfExp: lambda node: (node.body, node.orelse) if node.test is None else (node.body, node.orelse, node.test),
+    Compare: lambda node: (node.left, *node.comparators),
+    Unknown: lambda node: node.children,
+}
 
 
 def with_parts(node, fn):
@@ -300,6 +291,14 @@ def height(expr, known: dict | None = None) -> int:
     """The number of levels of `expr` (1 for a leaf), computed without recursion. `known` maps id(sub-expression) to
     (height, sub-expression) for sub-expressions measured before; it is filled in as the walk goes."""
     known = {} if known is None else known
+    found = known.get(id(expr))
+    if found is not None:
+        return found[0]
+    below = parts(expr)
+    if all(id(p) in known for p in below):  # the common case: every part measured already
+        level = 1 + max((known[id(p)][0] for p in below), default=0)
+        known[id(expr)] = (level, expr)
+        return level
     stack = [(expr, False)]
     while stack:
         node, ready = stack.pop()

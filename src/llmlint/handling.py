@@ -57,6 +57,16 @@ def is_test_module(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or "tests" in parts[:-1] or "test" in parts[:-1]
 
 
+def _detaches(call) -> bool:
+    """A call that runs what it wraps detached from the caller's errors: `asyncio.create_task(...)`,
+    `gather(..., return_exceptions=True)` and the like."""
+    name = call.func.attr if isinstance(call.func, E.Attr) else getattr(call.func, "id", "")
+    if name in DETACHING_CALLS:
+        return True
+    flag = call.kwarg("return_exceptions")
+    return name == "gather" and not (isinstance(flag, E.Const) and not flag.value) and flag is not None
+
+
 class Handling:
     """Built once per Analysis (`analysis.handling`)."""
 
@@ -66,6 +76,7 @@ class Handling:
         self.graph = analysis.callgraph
         self._guarding_decorator: dict = {}
         self._guarded: dict = {}
+        self._scopes: dict = {}  # id(FunctionIndex) -> (it, its tries by id, the calls in it that detach what they wrap)
         self._handled_roots = self._roots_with_framework_handlers()
         self._names, self._attrs, self._imported_values = self._indirect_references()
         self._overrides = analysis.method_overrides  # a method's node -> the nodes of the methods overriding it
@@ -101,25 +112,26 @@ class Handling:
     def is_covered(self, path: str, fn, site) -> bool:
         """Is the call `site` of `fn` inside a try whose handlers stop provider errors (or in a detached task)?"""
         ctx = Ctx(path, fn.qualname)
-        tries = {t.id: t for t in fn.tries}
+        tries = self._scope(fn)[1]
         for try_id in site.tries:
             info = tries.get(try_id)
             if info is not None and any(self.handler_stops(h, ctx) for h in info.handlers):
                 return True
         return self._is_detached(fn, site)
 
+    def _scope(self, fn) -> tuple:
+        """(fn, its tries by id, its detaching calls), worked out once per function and not once per call in it."""
+        found = self._scopes.get(id(fn))
+        if found is None:
+            found = self._scopes[id(fn)] = (fn, {t.id: t for t in fn.tries}, [other for other in fn.calls if _detaches(other.call)])
+        return found
+
     def _is_detached(self, fn, site) -> bool:
         """Inside `asyncio.create_task(...)`, `gather(..., return_exceptions=True)` and the like."""
         at = (site.call.line, site.call.col)
-        for other in fn.calls:
+        for other in self._scope(fn)[2]:
             call = other.call
-            if other is site or not ((call.line, call.col) < at <= (call.end_line, call.end_col)):
-                continue
-            name = call.func.attr if isinstance(call.func, E.Attr) else getattr(call.func, "id", "")
-            if name in DETACHING_CALLS:
-                return True
-            flag = call.kwarg("return_exceptions")
-            if name == "gather" and not (isinstance(flag, E.Const) and not flag.value) and flag is not None:
+            if other is not site and (call.line, call.col) < at <= (call.end_line, call.end_col):
                 return True
         return False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,19 +24,24 @@ class TierTable:
 
     def tier(self, model: str) -> str | None:
         """EXPENSIVE, CHEAP or None (not in the table)."""
-        name = normalise(model)
-        best = None
-        for pattern, tier, rank in self.patterns:
-            if fnmatch.fnmatchcase(name, pattern):
-                key = (_specificity(pattern), rank)
-                if best is None or key > best[0]:
-                    best = (key, tier)
-        return best[1] if best else None
+        return _tier(self.patterns, normalise(model))
 
     def alternative(self, model: str) -> str | None:
         name = normalise(model)
         found = [(_specificity(p), m) for p, m in self.alternatives if fnmatch.fnmatchcase(name, p)]
         return max(found)[1] if found else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _tier(patterns: tuple, name: str) -> str | None:
+    """The tier of the most specific pattern `name` matches (once per name: a project calls a few models many times)."""
+    best = None
+    for pattern, tier, rank in patterns:
+        if fnmatch.fnmatchcase(name, pattern):
+            key = (_specificity(pattern), rank)
+            if best is None or key > best[0]:
+                best = (key, tier)
+    return best[1] if best else None
 
 
 def normalise(model: str) -> str:

@@ -7,6 +7,7 @@ complexity. The signals: the text the prompt asks for, the output cap, and what 
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 
 from llmlint import exprs as E
@@ -127,17 +128,47 @@ def compared_with_labels(analysis, call) -> str | None:
     """`label in LABELS` / `answer == "yes"` / `answer.startswith("yes")` on the call's text result, in its own
     function or a direct caller (model-output flow follows the value there): a description of the labels."""
     origin = (call.module.path, call.call.line, call.call.col)
-    flow = analysis.output_flow
     for path, fn in _nearby_functions(analysis, call):
+        for test in _label_tests(analysis, path, fn):
+            if origin in test.origins(analysis):
+                return test.labels
+    return None
+
+
+_LABEL_TESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # analysis -> {(path, qualname): [_LabelTest]}
+
+
+class _LabelTest:
+    """A label test in a function, and (once asked) the model calls whose output reaches the value it tests."""
+
+    __slots__ = ("tested", "ctx", "labels", "_origins")
+
+    def __init__(self, tested, ctx: Ctx, labels: str):
+        self.tested, self.ctx, self.labels, self._origins = tested, ctx, labels, None
+
+    def origins(self, analysis) -> frozenset:
+        if self._origins is None:
+            self._origins = frozenset(f.origin for f in analysis.output_flow.flows(self.tested, self.ctx, None, callers=False))
+        return self._origins
+
+
+def _label_tests(analysis, path: str, fn) -> list:
+    """The label tests of `fn`, in the order its conditions, returns, assignments and calls hold them: found once per
+    function, not once per model call in it (10,000 calls in one function would walk it 10,000 times)."""
+    found = _LABEL_TESTS.setdefault(analysis, {})
+    key = (path, fn.qualname)
+    tests = found.get(key)
+    if tests is None:
         ctx = Ctx(path, fn.qualname)
         roots = list(fn.tests) + [r for r in fn.returns if r is not None] + [a.value for a in fn.assigns]
         roots += [site.call for site in fn.calls]
+        tests = found[key] = []
         for root in roots:
             for node in _walk_with_tests(root):
-                found = _label_test(analysis, node, ctx)
-                if found and any(f.origin == origin for f in flow.flows(found[0], ctx, None, callers=False)):
-                    return found[1]
-    return None
+                test = _label_test(analysis, node, ctx)
+                if test:
+                    tests.append(_LabelTest(test[0], ctx, test[1]))
+    return tests
 
 
 def _nearby_functions(analysis, call):
