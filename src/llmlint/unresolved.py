@@ -36,6 +36,8 @@ def _method_paths() -> tuple[frozenset, frozenset]:
     """(method paths of two or more parts, one-word methods) of the SDK table."""
     long, short = set(), set()
     for family in load_table()[0]:
+        if family.is_http:
+            continue  # `client.post(...)` is a model call only by what it posts, which an unresolved call does not show
         for method in family.methods:
             parts = [p.removesuffix("()") for p in method.split(".")]
             (long if len(parts) > 1 else short).add(".".join(parts))
