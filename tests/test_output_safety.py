@@ -204,3 +204,13 @@ def test_safe_text(text, shown):
 
 def test_redact_keeps_bytes_bytes():
     assert redact(f"Bearer {KEYS['huggingface']}".encode()) == f"Bearer hf_Mq…({len(KEYS['huggingface'])} chars)".encode()
+
+
+def test_a_configuration_error_quoting_a_control_character_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.llmlint]\n"select\\nforged.py:1:1: LLM999\\u001b[31m" = 1\n', encoding="utf-8")
+    (tmp_path / "app.py").write_text("print('hello')\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", ".", "--no-cache"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ") and "\x1b" not in line and "select\\nforged.py" in line

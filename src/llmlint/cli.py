@@ -10,6 +10,7 @@ import click
 from llmlint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERNAL = 2  # an error of llmlint's own: like a usage error, never taken for "findings"
 COMMANDS = ("check", "rules", "explain", "inventory", "clean")
 
 
@@ -20,6 +21,16 @@ class DefaultToCheck(click.Group):
         if not any(a in ("--help", "-h", "--version") for a in args[:1]) and (not args or args[0] not in self.commands):
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        """Every command runs behind one error boundary: an unexpected exception (a bug of llmlint's) is one line on
+        stderr naming a crash report file that holds the traceback, and exit status 2, whatever the options."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit, BrokenPipeError):
+            raise  # click's own ending (a closed pipe included: `llmlint | head`)
+        except Exception as error:
+            _crash(error)
 
 
 def _split(values) -> list[str] | None:
@@ -37,7 +48,7 @@ def main():
 
 
 @main.command(epilog="Examples:\n\n  llmlint\n\n  llmlint check src/ --format sarif -o llmlint.sarif\n\n  llmlint check app.py --select LLM1 --ignore LLM106")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is skipped, not fatal
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--select", multiple=True, help="Rules to run: ids, names or id prefixes (LLM1), comma-separated.")
@@ -46,7 +57,7 @@ def main():
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (advisory runs).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml or llmlint.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes for parsing; 0 means one per core.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes for parsing; 0 means one per core (never more than the cores available).")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too (for pre-commit).")
 @click.option("--files-only", is_flag=True, help="Judge the named files alone, not within their projects (cross-file findings are missed).")
 @click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments that matched no finding.")
@@ -57,11 +68,13 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
           report_unused_suppressions, statistics, sarif_category, quiet):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
+    from llmlint.redact import safe_text
     from llmlint.reporters import render
     from llmlint.reporters.text import statistics as render_statistics
     from llmlint.reporters.text import summary
 
     paths = list(paths) or ["."]
+    _check_output(output)
     config, rules = _load_config(paths, config_file, select, ignore, fail_on)
     report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
                                        project_scope=not files_only))
@@ -72,10 +85,10 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
         for problem in report.problems:
             click.echo(str(problem), err=True)
         for notice in report.notices:
-            click.echo(notice, err=True)
+            click.echo(safe_text(notice), err=True)
         if report_unused_suppressions:
             for unused in report.unused_suppressions:
-                click.echo(f"unused suppression: {unused}", err=True)
+                click.echo(safe_text(f"unused suppression: {unused}"), err=True)
         if statistics:
             click.echo(render_statistics(report), err=True, nl=False)
         click.echo(summary(report), err=True)
@@ -84,7 +97,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is skipped, not fatal
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of stdout.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
@@ -96,6 +109,7 @@ def inventory(paths, fmt, output, config_file, no_cache, unresolved):
     from llmlint.inventory_report import render_inventory
 
     paths = list(paths) or ["."]
+    _check_output(output)
     config, _ = _load_config(paths, config_file, None, None, None)
     analysis, problems, _ = _run(lambda: build_analysis(paths, config, use_cache=not no_cache))
     _write(render_inventory(analysis, fmt, unresolved=unresolved), output)
@@ -143,6 +157,7 @@ def clean(paths):
 
 def _load_config(paths, config_file, select, ignore, fail_on):
     from llmlint.config import ConfigError, apply_overrides, load_config
+    from llmlint.redact import safe_text
     from llmlint.registry import all_rules
 
     rules = all_rules()
@@ -150,7 +165,9 @@ def _load_config(paths, config_file, select, ignore, fail_on):
         config = load_config(paths, config_file, rules)
         config = apply_overrides(config, rules, select=_split(select), ignore=_split(ignore), fail_on=fail_on)
     except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+        raise OneLineError(safe_text(str(error))) from None  # it quotes the configuration file: keys, patterns
+    for warning in config.warnings:
+        click.echo(safe_text(warning), err=True)
     return config, rules
 
 
@@ -161,7 +178,34 @@ def entry():
     """The `llmlint` console script (and `python -m llmlint`)."""
     global _HARD_EXIT
     _HARD_EXIT = True
-    main()
+    try:
+        main()
+    except Exception as error:  # raised outside any command (the commands have their own boundary)
+        _crash(error)
+
+
+def _crash(error: Exception) -> None:
+    """Report an unexpected exception: its traceback into a crash report file in the temporary folder, one line on
+    stderr, exit status 2. The report is redacted like any output: an exception may quote analysed code."""
+    import platform
+    import tempfile
+    import traceback
+
+    from llmlint.redact import redact, safe_text
+
+    trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    header = f"llmlint {__version__}, Python {platform.python_version()} on {platform.platform()}\ncommand: {sys.argv!r}\n\n"
+    try:
+        fd, path = tempfile.mkstemp(prefix="llmlint-crash-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(redact(header + trace))
+        where = f"traceback in {path}"
+    except OSError as write_error:
+        where = f"no crash report written: {write_error.strerror or write_error}"
+    detail = safe_text(str(error))
+    detail = detail if len(detail) <= 300 else detail[:299] + "…"
+    click.echo(f"llmlint: internal error: {type(error).__name__}: {detail} (please report it; {where})", err=True)
+    _exit(EXIT_INTERNAL)
 
 
 def _exit(code: int) -> None:
@@ -183,9 +227,27 @@ def _run(action):
         raise click.UsageError(str(error)) from None
 
 
+class OneLineError(click.ClickException):
+    """A configuration error, or a report that cannot be written where -o says: one line `Error: ...`, exit 2
+    (click's UsageError would add the usage text, which is not what went wrong)."""
+
+    exit_code = EXIT_USAGE
+
+
+def _check_output(output: str | None) -> None:
+    """Refuse an -o whose folder does not exist before the run, not after it."""
+    if output:
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder):
+            raise OneLineError(f"cannot write the report to {output}: folder {os.path.dirname(output) or folder} does not exist")
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:  # no space left (/dev/full), no permission, a folder in the way...
+            raise OneLineError(f"cannot write the report to {output}: {error.strerror or error}") from None
     else:
         click.echo(text, nl=False)

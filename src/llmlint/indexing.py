@@ -20,7 +20,8 @@ from llmlint.cache import Cache, cache_key, is_index_entry, open_cache
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE, Span
 from llmlint.prefilter import relevant_closure, scan
-from llmlint.source import MAX_BYTES, parse_and_index, python_tree, source_text
+from llmlint.redact import redact_comments
+from llmlint.source import MAX_BYTES, check_syntax, line_count, parse_and_index, python_tree, source_text
 from llmlint.sourcelines import code_only, comment_lines
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
@@ -93,15 +94,23 @@ def index_digest(index) -> str:
 
 
 def _index_one(job):
-    """(index or None, problem or None, index digest, code key) of one file."""
+    """(index or None, problem or None, index digest, code key) of one file. Whatever goes wrong with one file,
+    a bug of llmlint's included, is that file's Problem: the run goes on with the others."""
     path, display, module, is_package, data = job
-    text, problem = source_text(data, display)
-    if problem is not None:
-        return None, problem, None, None
-    index, problem = parse_and_index(text, path, display, module, is_package)
-    if index is None:
-        return None, problem, None, None
-    return index, problem, index_digest(index), code_key(text, index.comments, module, is_package) if index.positions_from_ast else None
+    try:
+        text, problem = source_text(data, display)
+        if problem is not None:
+            return None, problem, None, None
+        index, problem = parse_and_index(text, path, display, module, is_package)
+        if index is None:
+            return None, problem, None, None
+        return index, problem, index_digest(index), code_key(text, index.comments, module, is_package) if index.positions_from_ast else None
+    except Exception as error:
+        return None, internal_error(display, error), None, None
+
+
+def internal_error(display: str, error: BaseException) -> Problem:
+    return Problem(display, f"internal error: {type(error).__name__}: {error} (please report)")
 
 
 def code_key(text: str, comments: dict, module: str, is_package: bool) -> str | None:
@@ -129,7 +138,7 @@ def reindex_comments(state: FileState, facts: dict, cache: Cache):
     if entry is None or entry[0] is None:
         return None
     index = entry[0]
-    index.path, index.comments, index.line_count = f.path, comments, text.count("\n") + 1
+    index.path, index.comments, index.line_count = f.path, redact_comments(comments), line_count(text)
     index.functions[MODULE_SCOPE].span = Span(1, 1, index.line_count + 1, 1)
     return entry
 
@@ -206,9 +215,12 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
         relevant = list(readable)
     result = Indexed(states, sorted(relevant, key=lambda s: s.file.path), problems, cache=cache)
     kept = set(id(s) for s in relevant)
-    for state in readable:  # files the pre-filter passed over are still reported when they cannot be text
-        if id(state) not in kept and state.data is not None and (b"\x00" in state.data or len(state.data) > MAX_BYTES):
-            problems.append(_index_one(_job(state.file, state.data))[1])
+    verdicts = cache.syntax() if cache else {}
+    known_verdicts = len(verdicts)
+    # files the pre-filter passed over are still named when they are not Python source
+    problems.extend(_passed_over([s for s in readable if id(s) not in kept], verdicts, jobs))
+    if cache is not None and len(verdicts) != known_verdicts:
+        cache.save_syntax(verdicts)
     todo = []
     facts = cache.facts() if cache else {}
     known_facts = len(facts)
@@ -270,6 +282,34 @@ def _closure(readable: list, cache: Cache | None) -> set:
     return paths
 
 
+def _passed_over(states: list, verdicts: dict, jobs: int) -> list:
+    """Why each file the pre-filter passed over is not Python source (CPython's parser, no libcst, no index): the
+    problems. A verdict is a fact of the file's content, kept by content key (`verdicts`, the cache's syntax table),
+    so that a warm run does not parse the file again; the cold run's parses share the cores like indexing."""
+    problems, todo, texts = [], [], []
+    for state in states:
+        if state.key in verdicts:
+            continue
+        try:
+            data = state.data if state.data is not None else _read(state.file.path)
+        except OSError as error:
+            problems.append(Problem(state.file.display, f"cannot read file: {error.strerror or error}"))
+            continue
+        todo.append(state)
+        texts.append((state.file.display, data))
+    for state, verdict in zip(todo, _map(_check_chunk, texts, [len(data) for _, data in texts], jobs)):
+        verdicts[state.key] = verdict
+    for state in states:
+        known = verdicts.get(state.key)
+        if known is not None:
+            problems.append(Problem(state.file.display, known.reason))  # (the same bytes may sit at another path)
+    return problems
+
+
+def _check_chunk(texts) -> list:
+    return [check_syntax(data, display) for display, data in texts]
+
+
 def _take(result: Indexed, facts: dict, state: FileState, outcome: tuple) -> None:
     """Record one file's (index, problem, digest, code key), built in this run or loaded from the cache."""
     index, problem, digest, code = outcome
@@ -302,18 +342,43 @@ def _read(path: str) -> bytes:
         return handle.read(MAX_BYTES + 1)
 
 
+def available_cores() -> int:
+    """The CPUs this process may run on (its affinity mask or cgroup-aware count where the OS tells), at least 1."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        try:
+            return len(os.sched_getaffinity(0)) or 1
+        except OSError:
+            pass
+    return os.cpu_count() or 1
+
+
+def worker_count(jobs: int) -> int:
+    """The processes `-j jobs` asks for (0: one per core), never more than the cores available: more workers than
+    cores only add memory and switching."""
+    cores = available_cores()
+    return min(jobs, cores) if jobs > 0 else cores
+
+
 def _run(jobs_list, jobs: int) -> list:
     """Each job's (index, problem, digest), or those pickled when a pool built them."""
-    workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or len(jobs_list) < IN_PROCESS_LIMIT:
-        return [_index_one(job) for job in jobs_list]
-    # biggest files first so that one huge file does not finish last; chunks keep pickling overhead low
-    order = sorted(range(len(jobs_list)), key=lambda i: -len(jobs_list[i][4]))
+    return _map(_index_chunk, jobs_list, [len(job[4]) for job in jobs_list], jobs, in_process=_index_one)
+
+
+def _map(chunk_function, items: list, sizes: list, jobs: int, in_process=None) -> list:
+    """`chunk_function` over `items` in chunks (a list of results per chunk), in a process pool when there are
+    enough items to repay its start-up, else here (one item at a time with `in_process` when given)."""
+    workers = worker_count(jobs)
+    if workers <= 1 or len(items) < IN_PROCESS_LIMIT:
+        return [in_process(item) for item in items] if in_process else chunk_function(items)
+    # biggest first so that one huge file does not finish last; chunks keep pickling overhead low
+    order = sorted(range(len(items)), key=lambda i: -sizes[i])
     chunk = max(1, min(32, len(order) // (workers * 8) or 1))
     chunks = [order[i : i + chunk] for i in range(0, len(order), chunk)]
-    results = [None] * len(jobs_list)
+    results = [None] * len(items)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for ids, out in zip(chunks, pool.map(_index_chunk, [[jobs_list[i] for i in ids] for ids in chunks])):
+        for ids, out in zip(chunks, pool.map(chunk_function, [[items[i] for i in ids] for ids in chunks])):
             for i, result in zip(ids, out):
                 results[i] = result
     return results
