@@ -63,3 +63,63 @@ def test_inventory_reports_settings(inventory):
     timed = [c for c in by_place.values() if "timeout" in c["settings"]]
     assert timed, "some fixture calls set a timeout on the client or the call"
     assert all(isinstance(c["settings"]["timeout"], (int, float, str)) or c["settings"]["timeout"] is None for c in timed)
+
+
+UNRESOLVED_APP = '''\
+from openai import OpenAI
+
+from .settings import make_client
+
+
+class Agent:
+    def run(self, task):
+        return task
+
+
+class Service:
+    def __init__(self, chain_factory):
+        self.chain = chain_factory()
+        self.client = OpenAI(timeout=30)
+
+    def answer(self, question):
+        return self.chain.run(question)
+
+    def title(self, text):
+        return self.client.chat.completions.create(model="gpt-4o-mini", max_tokens=20, messages=[])
+
+
+def reply(llm, question):
+    return llm.invoke(question)
+
+
+def summarize(text, db, worker):
+    client = make()
+    agent = Agent()
+    agent.run(text)
+    db.query("SELECT 1")
+    worker.run()
+    return client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": text}])
+'''
+
+
+def test_unresolved_lists_model_like_calls_the_linker_could_not_resolve(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "app" / "service.py").write_text(UNRESOLVED_APP, encoding="utf-8")
+    out = tmp_path / "inventory.json"
+    result = CliRunner().invoke(main, ["inventory", str(tmp_path), "--unresolved", "--format", "json", "-o", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert [(c["line"], c["api"]) for c in document["calls"]] == [(20, "openai.chat.completions.create")]
+    listed = {(u["line"], u["callee"], u["stopped_at"]) for u in document["unresolved"]}
+    assert listed == {
+        (17, "self.chain.run", "self.chain"),
+        (24, "llm.invoke", "llm"),
+        (33, "client.chat.completions.create", "client"),
+    }
+    reasons = {u["callee"]: u["reason"] for u in document["unresolved"]}
+    assert "parameter of `reply()`" in reasons["llm.invoke"]
+
+
+def test_inventory_lists_unresolved_calls_only_when_asked(inventory):
+    assert "unresolved" not in inventory

@@ -63,3 +63,15 @@ def test_pre_commit_hook_fails_then_passes(tmp_path):
     assert _run(["git", "add", "app.py"], cwd=work, env=env).returncode == 0
     passing = _run([pre_commit, "try-repo", str(hook_repo), "llmlint", "--files", "app.py"], cwd=work, env=env)
     assert passing.returncode == 0, passing.stdout + passing.stderr
+    # only the calling module changed: the client it uses, made in another module, is still judged
+    (work / "llm.py").write_text("from openai import OpenAI\n\nclient = OpenAI(max_retries=2)\n", encoding="utf-8")
+    (work / "service.py").write_text(
+        "from llm import client\n\n\ndef reply(text):\n"
+        "    return client.chat.completions.create(model='gpt-4o-mini', max_tokens=50, messages=[])\n",
+        encoding="utf-8",
+    )
+    assert _run(["git", "add", "llm.py", "service.py"], cwd=work, env=env).returncode == 0
+    cross = _run([pre_commit, "try-repo", str(hook_repo), "llmlint", "--files", "service.py"], cwd=work, env=env)
+    assert cross.returncode == 1, cross.stdout + cross.stderr
+    assert "service.py:5:12: LLM101" in cross.stdout
+    assert "llm.py:" not in cross.stdout.replace("(llm.py:", "")  # findings are reported in the named file only

@@ -51,3 +51,59 @@ def test_a_requirements_file_makes_its_folder_a_project(tmp_path):
     report = lint_paths([str(tmp_path)], Config(root=str(tmp_path), select=("LLM101",)), jobs=1, use_cache=False)
     flagged = {(Path(f.location.path).resolve(), f.location.line) for f in report.findings}
     assert flagged == {((tmp_path / "support" / "app.py").resolve(), 5)}
+
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-app"
+
+
+def _keys(report) -> set:
+    return {(Path(f.location.path).resolve(), f.rule_id, f.location.line, f.location.column) for f in report.findings}
+
+
+def test_a_named_file_is_judged_within_its_project():
+    """What pre-commit runs when one file changed: each file's findings are those `llmlint .` gives in that file."""
+    whole = _keys(lint_paths([str(DEMO)], Config(root=str(DEMO)), jobs=1, use_cache=False))
+    files = sorted(DEMO.rglob("*.py"))
+    assert len(files) >= 8
+    for path in files:
+        alone = _keys(lint_paths([str(path)], Config(root=str(DEMO)), jobs=1, use_cache=False))
+        assert alone == {key for key in whole if key[0] == path.resolve()}, path.name
+    assert {key[0].name for key in whole} >= {"api.py", "classify.py", "llm.py", "rag.py"}
+
+
+def _three_modules(root: Path) -> None:
+    (root / "pyproject.toml").write_text("[project]\nname = 'bot'\n", encoding="utf-8")
+    (root / "llm.py").write_text("from openai import OpenAI\n\nclient = OpenAI(max_retries=2)\n", encoding="utf-8")
+    (root / "service.py").write_text(
+        "from llm import client\n\n\ndef reply(text: str) -> str:\n"
+        "    response = client.chat.completions.create(model='gpt-4o-mini', max_tokens=100, messages=[])\n"
+        "    return response.choices[0].message.content\n",
+        encoding="utf-8",
+    )
+    (root / "main.py").write_text("from service import reply\n\nprint(reply('hi'))\n", encoding="utf-8")
+
+
+def test_the_client_made_in_another_module_is_seen_when_only_the_caller_is_named(tmp_path):
+    _three_modules(tmp_path)
+    config = Config(root=str(tmp_path), select=("LLM101",))
+    report = lint_paths([str(tmp_path / "service.py")], config, jobs=1, use_cache=False)
+    assert [(Path(f.location.path).name, f.location.line) for f in report.findings] == [("service.py", 5)]
+    assert report.files_checked == 1
+    assert lint_paths([str(tmp_path / "main.py")], config, jobs=1, use_cache=False).findings == []
+
+
+def test_files_only_judges_the_named_files_alone(tmp_path):
+    _three_modules(tmp_path)
+    config = Config(root=str(tmp_path), select=("LLM101",))
+    report = lint_paths([str(tmp_path / "service.py")], config, jobs=1, use_cache=False, project_scope=False)
+    assert report.findings == []
+
+
+def test_problems_outside_the_named_files_are_not_reported(tmp_path):
+    _three_modules(tmp_path)
+    (tmp_path / "broken.py").write_text("import openai\ndef broken(:\n", encoding="utf-8")
+    config = Config(root=str(tmp_path), select=("LLM101",))
+    named = lint_paths([str(tmp_path / "service.py")], config, jobs=1, use_cache=False)
+    assert named.problems == [] and len(named.findings) == 1
+    whole = lint_paths([str(tmp_path)], config, jobs=1, use_cache=False)
+    assert [Path(p.path).name for p in whole.problems] == ["broken.py"]

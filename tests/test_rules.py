@@ -28,7 +28,7 @@ def _cases():
 def run_rule(rule_id: str, path: Path):
     root = path if path.is_dir() else path.parent
     config = Config(root=str(root), select=(rule_id,))
-    return lint_paths([str(path)], config, jobs=1, use_cache=False)
+    return lint_paths([str(path)], config, jobs=1, use_cache=False, project_scope=False)  # each case is a program of its own
 
 
 @pytest.mark.parametrize("rule_id, case", list(_cases()))

@@ -9,11 +9,12 @@ import os
 
 from llmlint.analysis import Analysis
 from llmlint.config import Config, config_fingerprint, is_enabled, load_config, options_for
-from llmlint.discovery import discover
+from llmlint.discovery import Discovery, discover
 from llmlint.finding import Report
 from llmlint.indexing import index_files
 from llmlint.project import Project
 from llmlint.registry import all_rules, instantiate
+from llmlint.scope import analysis_scope, covers
 
 
 def lint_paths(
@@ -24,18 +25,22 @@ def lint_paths(
     use_cache: bool = True,
     force_exclude: bool = False,
     prefilter: bool = True,
+    project_scope: bool = True,
 ) -> Report:
     """Check `paths` (files and folders) and return the Report. Raises DiscoveryError for a missing path and
-    ConfigError for a bad configuration; every problem with a single file becomes a Problem in the Report."""
+    ConfigError for a bad configuration; every problem with a single file becomes a Problem in the Report.
+
+    With `project_scope` (the default) the named paths are judged within the projects that hold them (scope.py):
+    everything those projects hold is analysed, and findings are reported in the named paths only."""
     paths = [str(p) for p in paths] or ["."]
     rules = all_rules()
     config = config or load_config(paths, None, rules)
     with collector_paused():
-        return _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter)
+        return _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope)
 
 
-def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter) -> Report:
-    found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter)
+def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope=True) -> Report:
+    named, found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter, project_scope)
     run_key = _run_key(found, indexed, config)
     record = indexed.cache.get_run(run_key) if indexed.cache is not None and run_key else None
     if not (isinstance(record, tuple) and len(record) == 3):
@@ -48,22 +53,27 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter) -> Re
     displays = {f.path: f.display for f in found.files}
     for path, index in indexed.fresh.items():  # comments may have changed without changing the code
         comments[displays.get(path, path)] = index.comments
-    skipped = {p.path for p in indexed.problems}  # discovered files that could not be checked
-    report = Report(problems=sorted(found.problems + indexed.problems, key=lambda p: p.path),
-                    files_checked=sum(f.display not in skipped for f in found.files))
+    reported = {f.display for f in named.files}  # the report scope
+    if named is not found:
+        findings = [f for f in findings if f.location.path in reported]
+        comments = {display: lines for display, lines in comments.items() if display in reported}
+    problems = named.problems + [p for p in indexed.problems if p.path in reported]
+    skipped = {p.path for p in problems}  # discovered files that could not be checked
+    report = Report(problems=sorted(problems, key=lambda p: p.path),
+                    files_checked=sum(f.display not in skipped for f in named.files))
     from llmlint.suppress import filter_findings
 
     result = filter_findings(findings, comments, statements, rules)
     report.findings = sorted(set(result.kept), key=lambda f: f.sort_key)
     report.unused_suppressions = result.unused
-    report.notices = found.warnings + result.notices
+    report.notices = named.warnings + result.notices
     return report
 
 
 def build_analysis(paths, config: Config, *, jobs=0, use_cache=True, force_exclude=False, prefilter=True):
     """Discover, index and link: the Analysis every rule (and `llmlint inventory`) works on."""
     with collector_paused():
-        found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter)
+        named, found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter, False)
         analysis = _analysis(found, indexed)
     problems = sorted(found.problems + indexed.problems, key=lambda p: p.path)
     return analysis, problems, len(found.files)
@@ -82,9 +92,16 @@ def collector_paused():
             gc.enable()
 
 
-def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, prefilter):
-    found = discover(paths, config, force_exclude=force_exclude)
-    return found, index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
+def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, prefilter, project_scope):
+    """(the named files, every file of the analysis scope, their indexes)."""
+    named = found = discover(paths, config, force_exclude=force_exclude)
+    if project_scope and not covers(paths):
+        around = discover(analysis_scope(paths), config, force_exclude=force_exclude)
+        files = {f.path: f for f in named.files}  # a named file counts even where its project excludes it
+        files.update((f.path, f) for f in around.files)
+        found = Discovery(files=sorted(files.values(), key=lambda f: (f.display, f.path)), problems=around.problems,
+                          warnings=around.warnings)
+    return named, found, index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
 
 
 def _analysis(found, indexed) -> Analysis:

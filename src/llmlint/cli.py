@@ -59,11 +59,12 @@ def main():
 @click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes for parsing; 0 means one per core (never more than the cores available).")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too (for pre-commit).")
+@click.option("--files-only", is_flag=True, help="Judge the named files alone, not within their projects (cross-file findings are missed).")
 @click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments that matched no finding.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("--sarif-category", default=None, help="SARIF automationDetails.id, to tell several uploads apart.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary and no skipped-file lines.")
-def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude,
+def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude, files_only,
           report_unused_suppressions, statistics, sarif_category, quiet):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
@@ -75,7 +76,8 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
     paths = list(paths) or ["."]
     _check_output(output)
     config, rules = _load_config(paths, config_file, select, ignore, fail_on)
-    report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude))
+    report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
+                                       project_scope=not files_only))
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(fmt, report, rules, color=color, category=sarif_category)
     _write(text, output)
@@ -100,7 +102,8 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of stdout.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
-def inventory(paths, fmt, output, config_file, no_cache):
+@click.option("--unresolved", is_flag=True, help="Also list call sites that look like model calls but could not be resolved, and where resolution stopped.")
+def inventory(paths, fmt, output, config_file, no_cache, unresolved):
     """List every model call: the LLM bill of materials of a repository."""
     from llmlint.api import build_analysis
     from llmlint.inventory_report import render_inventory
@@ -109,7 +112,7 @@ def inventory(paths, fmt, output, config_file, no_cache):
     _check_output(output)
     config, _ = _load_config(paths, config_file, None, None, None)
     analysis, problems, _ = _run(lambda: build_analysis(paths, config, use_cache=not no_cache))
-    _write(render_inventory(analysis, fmt), output)
+    _write(render_inventory(analysis, fmt, unresolved=unresolved), output)
     for problem in problems:
         click.echo(str(problem), err=True)
 

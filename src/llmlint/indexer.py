@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.exprbuilder import ExprBuilder, literal_text
-from llmlint.exprs import Call, Unknown, dotted
+from llmlint.exprs import Call, Seq, Unknown, dotted
 from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
 from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, cst_dotted
 from llmlint.redact import KEY_NAME, KEY_PATTERN, is_key, provider_of, redact, redact_comments, redact_key
@@ -302,8 +302,12 @@ class _Indexer(cst.CSTVisitor):
 
     def _assign_target(self, target, value, op) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
-            for i, element in enumerate(target.elements):
-                self._assign_target(element.value, self.exprs.bounded(Unknown("unpack", (value,))), op)
+            elements = target.elements
+            pairwise = (isinstance(value, Seq) and len(value.elts) == len(elements)
+                        and not any(isinstance(e, cst.StarredElement) for e in elements))
+            for i, element in enumerate(elements):  # `llm, memory = ChatOpenAI(), ConversationBufferMemory()`
+                item = value.elts[i] if pairwise else self.exprs.bounded(Unknown("unpack", (value,)))
+                self._assign_target(element.value, item, op)
             return
         target_expr = self.exprs.build(target)
         line = self.positions[target].start.line

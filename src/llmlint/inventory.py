@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from llmlint import exprs as E
 from llmlint.index import CallSite, FunctionIndex, ModuleIndex
-from llmlint.modelcalls import Family, family_of_class, is_async_class, is_model_endpoint, match_function, match_method
+from llmlint.modelcalls import (
+    Family, family_of_class, is_async_class, is_model_endpoint, match_function, match_method, normalise_path,
+)
 from llmlint.project import Project
 from llmlint.values import Ctx, Ext, Lit, Obj
 
@@ -146,8 +148,8 @@ def chain_model(project: Project, call: ModelCall) -> Obj | None:
 
 def _is_model(value) -> bool:
     """A model object: an instance of a client or model class of the SDK table, not a chain, agent or engine."""
-    if not isinstance(value, Obj) or value.parts or value.path:
-        return False
+    if not isinstance(value, Obj) or value.parts or normalise_path(value.path):
+        return False  # (`llm.with_structured_output(S)` is still the model; `llm.client` is not)
     family = family_of_class(value.cls)
     return family is not None and not family.model_behind and not family.is_http
 

@@ -53,11 +53,37 @@ def _setting_value(analysis, name, setting):
     return value
 
 
-def render_inventory(analysis, fmt: str) -> str:
+def unresolved_rows(analysis) -> list[dict]:
+    from llmlint.unresolved import unresolved_calls
+
+    return [
+        {
+            "path": safe_text(analysis.display(u.path)),
+            "line": u.line,
+            "column": u.col,
+            "callee": safe_text(u.callee),
+            "stopped_at": safe_text(u.stopped_at),
+            "reason": safe_text(u.reason),
+        }
+        for u in unresolved_calls(analysis)
+    ]
+
+
+def render_inventory(analysis, fmt: str, unresolved: bool = False) -> str:
     rows = inventory_rows(analysis)
+    missed = unresolved_rows(analysis) if unresolved else []
     if fmt == "json":
-        return json.dumps({"version": 1, "calls": rows}, indent=2) + "\n"
+        document = {"version": 1, "calls": rows}
+        if unresolved:
+            document["unresolved"] = missed
+        return json.dumps(document, indent=2) + "\n"
     lines = [f"{r['path']}:{r['line']}:{r['column']}: {r['api']} model={r['model'] or '?'}"
              + "".join(f" {k}={v}" for k, v in r["settings"].items()) for r in rows]
     lines.append(f"{len(rows)} model call{'s' if len(rows) != 1 else ''}")
+    if unresolved:
+        lines.extend(f"{m['path']}:{m['line']}:{m['column']}: unresolved `{m['callee']}`: stopped at `{m['stopped_at']}`, "
+                     f"{m['reason']}" for m in missed)
+        total = len(rows) + len(missed)
+        share = f" ({len(rows) / total:.0%} of {total} candidate call sites resolved)" if total else ""
+        lines.append(f"{len(missed)} call site{'s that look' if len(missed) != 1 else ' that looks'} like model calls could not be resolved{share}")
     return "\n".join(lines) + "\n"

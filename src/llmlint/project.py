@@ -42,6 +42,7 @@ class Project:
         self._assign_tables: dict = {}
         self._stores: dict | None = None
         self._changed_dicts: dict = {}
+        self._sites_by_name: dict | None = None
         self._globals_active: set = set()  # (path, name) of the top-level names being resolved: import cycles end there
 
     # modules and functions
@@ -221,6 +222,9 @@ class Project:
     def _resolve_param(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
         if name in ("self", "cls") and fn.cls:
             return Inst(ctx.path, fn.cls)
+        passed = self._passed_by_callers(fn, name, ctx, depth)
+        if passed is not None:
+            return passed
         annotation = fn.annotations.get(name)
         if annotation:
             cls = self.resolve(_dotted_expr(annotation), ctx, None, depth)
@@ -234,6 +238,46 @@ class Project:
             value = self.resolve(fn.defaults[name], ctx, None, depth)
             return value if not isinstance(value, Lit) else None
         return None
+
+    def _passed_by_callers(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
+        """The object every call of `fn` in the project passes for its parameter `name` (`Service(client)` for
+        `__init__(self, client)`, `reply(llm, text)`), when they all pass one and the same constructed object;
+        else None. A Lit is never taken from callers (a model name is each caller's own)."""
+        if fn.qualname == MODULE_SCOPE or fn.name.startswith("<"):
+            return None
+        params = list(fn.params)
+        index = params.index(name) - (1 if fn.cls and params and params[0] in ("self", "cls") else 0)
+        owner = fn.cls if fn.name == "__init__" else None
+        wanted = Klass(ctx.path, owner) if owner else Func(ctx.path, fn.qualname)
+        found = None
+        for path, caller, site in self._sites_named(owner.rsplit(".", 1)[-1] if owner else fn.name):
+            where = Ctx(path, caller)
+            if self.resolve(site.call.func, where, site.call.line, depth) != wanted:
+                continue
+            arg = site.call.kwarg(name)
+            if arg is None and 0 <= index < len(site.call.args) and not site.call.has_star:
+                arg = site.call.args[index]
+            if arg is None:
+                return None  # this caller leaves the default, or passes it in a way not followed
+            value = self.resolve(arg, where, site.call.line, depth)
+            if not isinstance(value, (Obj, Inst)) or (found is not None and value != found):
+                return None
+            found = value
+        return found
+
+    def _sites_named(self, name: str) -> list:
+        """(path, function qualname, CallSite) of every call whose callee's last name is `name`."""
+        if self._sites_by_name is None:
+            table = {}
+            for idx in self.indexes.values():
+                for fn in idx.functions.values():
+                    for site in fn.calls:
+                        func = site.call.func
+                        last = func.attr if isinstance(func, E.Attr) else func.id if isinstance(func, E.Name) else None
+                        if last is not None:
+                            table.setdefault(last, []).append((idx.path, fn.qualname, site))
+            self._sites_by_name = table
+        return self._sites_by_name.get(name, ())
 
     def _resolve_attr(self, expr: E.Attr, ctx, at_line, depth):
         base = self.resolve(expr.base, ctx, at_line, depth)
