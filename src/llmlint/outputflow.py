@@ -23,6 +23,7 @@ from functools import cached_property
 
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE
+from llmlint.stores import holds_keys_as_attributes, read_methods, store_of
 from llmlint.values import Ctx, Ext, Func, Klass, Obj
 
 MAX_DEPTH = 40
@@ -43,8 +44,9 @@ METADATA = frozenset({
     "completion_tokens", "input_tokens", "output_tokens", "elapsed", "url", "encoding", "name", "source_nodes",
     "source_documents", "metadata", "citations", "refusal", "reason", "ResponseMetadata", "metrics",
 })
-# Keys of a chain's result dict that echo the request rather than the model's answer.
-REQUEST_KEYS = frozenset({"input", "query", "question", "chat_history", "context", "intermediate_steps", "documents"})
+# Keys of a chain's result dict that echo the request rather than the model's answer (`chat_history` is not one:
+# with a memory it holds the model's earlier answers too).
+REQUEST_KEYS = frozenset({"input", "query", "question", "context", "intermediate_steps", "documents"})
 TOOL_FIELDS = frozenset({"arguments", "tool_calls", "function_call", "input", "args", "tool_call"})
 VALIDATED_FIELDS = frozenset({"parsed", "output_parsed", "parsed_arguments"})
 CONTENT_KEYS = frozenset({
@@ -75,7 +77,7 @@ PASS_THROUGH = {
     "base64.b64decode": None, "codecs.decode": None,
 }
 REGEX_FUNCTIONS = frozenset({"search", "match", "fullmatch", "findall", "finditer", "split", "sub"})
-BUILTIN_PASS = frozenset({"str", "repr", "list", "tuple", "dict", "set", "sorted", "reversed", "bytes", "bytearray", "next", "iter", "format"})
+BUILTIN_PASS = frozenset({"str", "repr", "list", "tuple", "dict", "set", "sorted", "reversed", "bytes", "bytearray", "next", "iter", "format", "enumerate", "zip", "filter"})
 STRUCTURED_PARSERS = ("PydanticOutputParser", "PydanticToolsParser", "OutputFixingParser", "RetryOutputParser")
 JSON_PARSERS = ("JsonOutputParser", "SimpleJsonOutputParser", "JsonOutputToolsParser", "JsonOutputKeyToolsParser", "XMLOutputParser")
 
@@ -253,6 +255,9 @@ class OutputFlow:
         if isinstance(expr, E.Attr):
             return self._attr(expr, ctx, line, depth)
         if isinstance(expr, E.Subscript):
+            stored = self._stored(expr.value, _const_key(expr.index), ctx, line, depth, by_attribute=False)
+            if stored is not None:
+                return stored
             return self._field(self._taint(expr.value, ctx, line, depth), _const_key(expr.index), subscript=True)
         if isinstance(expr, E.Call):
             return self._call(expr, ctx, line, depth)
@@ -302,7 +307,23 @@ class OutputFlow:
             out |= self._taint(value, ctx, bline, depth)
         return out
 
+    def _stored(self, base, key, ctx, line, depth, by_attribute: bool):
+        """What a framework state store holds under `key` (`st.session_state.history`, `cl.user_session.get("h")`):
+        every value the project writes there; None when `base` is not a store."""
+        if not isinstance(key, str):
+            return None
+        store = store_of(self.project.resolve(base, ctx, line))
+        if store is None or (by_attribute and not holds_keys_as_attributes(store)):
+            return None
+        out = set()
+        for value, where, written, _ in self.project.store_writes(store, key, ctx):
+            out |= self._taint(value, where, written, depth)
+        return out
+
     def _attr(self, expr, ctx, line, depth):
+        stored = self._stored(expr.base, expr.attr, ctx, line, depth, by_attribute=True)
+        if stored is not None:
+            return stored
         dotted = E.dotted(expr)
         if dotted is not None:
             found = self._name(dotted, ctx, line, depth, dotted=True)
@@ -358,6 +379,10 @@ class OutputFlow:
         func = call.func
         if isinstance(func, E.Attr) and func.attr in VALIDATOR_METHODS:
             return set()
+        if isinstance(func, E.Attr) and call.args:  # cl.user_session.get("history")
+            store = store_of(self.project.resolve(func.base, ctx, line))
+            if store is not None and func.attr in read_methods(store):
+                return self._stored(func.base, _const_key(call.args[0]), ctx, line, depth, by_attribute=False) or set()
         if isinstance(func, E.Attr):
             base = self._taint(func.base, ctx, line, depth)
             if base:

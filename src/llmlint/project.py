@@ -21,6 +21,7 @@ SAME_FUNCTION_WRAPPERS = frozenset({
 })
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
 DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
+STORE_WRITES = frozenset({"=", "+=", "append", "extend", "insert"})  # a value put under a key, or added to one
 MAX_LINK_DEPTH = 48  # a top-level name followed through this many imports and re-exports is "don't know" (real code: < 6)
 
 
@@ -461,16 +462,21 @@ class Project:
         return name in changed
 
     # framework state stores
+    def store_writes(self, store: str, key: str, ctx: Ctx) -> tuple:
+        """((value Expr, Ctx, line, op), ...) of every write under `key` in `store` in `ctx`'s project: `=`, or an
+        item added to what is stored there (`append`, `+=`)."""
+        return tuple(self._store_writes().get((self.project_root(ctx.path), store, key), ()))
+
     def stored_value(self, store: str, key: str, ctx: Ctx, depth: int):
         """What the project writes under `key` in `store` (the first write that resolves), in `ctx`'s project."""
-        for value, where in self._store_writes().get((self.project_root(ctx.path), store, key), ()):
-            found = self.resolve(value, where, None, depth)
+        for value, where, _, op in self.store_writes(store, key, ctx):
+            found = self.resolve(value, where, None, depth) if op == "=" else None
             if is_something(found):  # `st.session_state.chain = None` before the real one is built
                 return found
         return None
 
     def _store_writes(self) -> dict:
-        """(project root, store, key) -> [(value Expr, Ctx)]: every write into a framework state store, by
+        """(project root, store, key) -> [(value Expr, Ctx, line, op)]: every write into a framework state store, by
         assignment (`st.session_state.chain = ...`, `app.state.llm = ...`) or method (`cl.user_session.set(k, v)`)."""
         if self._stores is not None:
             return self._stores
@@ -482,8 +488,8 @@ class Project:
             for fn in idx.functions.values():
                 ctx = Ctx(idx.path, fn.qualname)
                 for assign in fn.assigns:
-                    target = assign.target_expr
-                    if assign.op != "=" or not isinstance(target, (E.Attr, E.Subscript)):
+                    target = assign.target_expr or (_dotted_expr(assign.target) if assign.target else None)
+                    if assign.op not in STORE_WRITES or not isinstance(target, (E.Attr, E.Subscript)):
                         continue
                     if isinstance(target, E.Attr):
                         base, key = target.base, target.attr
@@ -493,14 +499,14 @@ class Project:
                         continue
                     store = store_of(self.resolve(base, ctx, assign.line, depth=MAX_DEPTH // 2))
                     if store is not None and (isinstance(target, E.Subscript) or holds_keys_as_attributes(store)):
-                        table.setdefault((root, store, key), []).append((assign.value, ctx))
+                        table.setdefault((root, store, key), []).append((assign.value, ctx, assign.line, assign.op))
                 for site in fn.calls:
                     call = site.call
                     if not (isinstance(call.func, E.Attr) and len(call.args) >= 2 and isinstance(call.args[0], E.Const)):
                         continue
                     store = store_of(self.resolve(call.func.base, ctx, call.line, depth=MAX_DEPTH // 2))
                     if store is not None and call.func.attr in write_methods(store) and isinstance(call.args[0].value, str):
-                        table.setdefault((root, store, call.args[0].value), []).append((call.args[1], ctx))
+                        table.setdefault((root, store, call.args[0].value), []).append((call.args[1], ctx, call.line, "="))
         return table
 
     # strings
