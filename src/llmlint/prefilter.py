@@ -12,6 +12,7 @@ import re
 
 from llmlint.index import resolve_relative
 from llmlint.redact import KEY_PATTERN
+from llmlint.sourceroots import ModuleSuffixes
 
 SDK_ROOTS = frozenset(
     """openai anthropic litellm llama_index vertexai cohere mistralai boto3 ollama huggingface_hub groq together tenacity
@@ -103,12 +104,15 @@ def relevant_closure(entries) -> set:
     defined = {f: set(names) for f, _, _, names in entries if f.is_package}
     uses: dict = {}  # file -> [(module, name or None)]: what it takes from which project module
     importers: dict[str, list] = {}  # module -> [(importing file, name or None)]
+    suffixes = ModuleSuffixes(by_module)
     for f, _, imports, _ in entries:
         found = []
         for entry in imports:
             module, _, name = entry.partition(":")
             if name and f"{module}.{name}" in by_module:
                 module, name = f"{module}.{name}", ""
+            if module not in by_module and not is_sdk_module(module):
+                module = suffixes.unique(module) or module  # imported against a source root below the checked folder
             if module in by_module:
                 found.append((module, name or None))
         uses[f] = found

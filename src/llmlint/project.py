@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
+from llmlint.sourceroots import ModuleSuffixes
 from llmlint.stores import STORE_PACKAGES, STORES, holds_keys_as_attributes, read_methods, store_of, write_methods
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 
@@ -44,13 +45,19 @@ class Project:
         self._stores: dict | None = None
         self._changed_dicts: dict = {}
         self._sites_by_name: dict | None = None
+        self._suffixes: ModuleSuffixes | None = None
         self._globals_active: set = set()  # (path, name) of the top-level names being resolved: import cycles end there
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
         candidates = self._by_name.get(name)
         if not candidates:
-            return None
+            if self._suffixes is None:
+                self._suffixes = ModuleSuffixes(self._by_name)
+            rooted = self._suffixes.unique(name)  # `functionz.core.framework` for babyagi/functionz/core/framework.py
+            candidates = self._by_name.get(rooted) if rooted else None
+            if not candidates:
+                return None
         if near is not None and len(candidates) > 1:
             root = self.roots.get(near)
             for idx in candidates:
