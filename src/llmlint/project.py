@@ -46,7 +46,9 @@ class Project:
         self._changed_dicts: dict = {}
         self._sites_by_name: dict | None = None
         self._suffixes: ModuleSuffixes | None = None
-        self._globals_active: set = set()  # (path, name) of the top-level names being resolved: import cycles end there
+        self._globals_active: dict = {}  # (path, name) -> value (None while resolving) of the top-level names met so far
+        # in the current lookup: import cycles end there, and no module is searched twice for a name (star imports
+        # that fan out and meet again would otherwise be searched once per path, exponentially many)
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -180,15 +182,21 @@ class Project:
     def _resolve_global(self, idx: ModuleIndex, name: str, depth: int):
         """The value of the top-level `name` of module `idx`. Imports may form any graph (two modules taking a name
         from each other, an `__init__` star-importing a module that imports the package, a module named like the
-        stdlib one it imports from): a name met again while it is being resolved, or too far down, is unknown."""
+        stdlib one it imports from): a name met again while it is being resolved, or too far down, is unknown; a name
+        met again once resolved, in the same lookup, has the value found then."""
         key = (idx.path, name)
-        if key in self._globals_active or depth > MAX_LINK_DEPTH:
+        if depth > MAX_LINK_DEPTH:
             return None
-        self._globals_active.add(key)
+        if key in self._globals_active:
+            return self._globals_active[key]
+        outermost = not self._globals_active
+        self._globals_active[key] = None
         try:
-            return self._global(idx, name, depth)
+            value = self._globals_active[key] = self._global(idx, name, depth)
+            return value
         finally:
-            self._globals_active.discard(key)
+            if outermost:
+                self._globals_active.clear()
 
     def _global(self, idx: ModuleIndex, name: str, depth: int):
         if name in idx.functions and name != MODULE_SCOPE:
