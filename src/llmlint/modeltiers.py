@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import functools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,7 +31,7 @@ class TierTable:
         return max(found)[1] if found else None
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def _tier(patterns: tuple, name: str) -> str | None:
     """The tier of the most specific pattern `name` matches (once per name: a project calls a few models many times)."""
     best = None
