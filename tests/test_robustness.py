@@ -137,6 +137,25 @@ def test_star_imports_that_fan_out_and_meet_again(tmp_path):
     assert calls == {4: "gpt-4o-mini", 5: "gpt-4o-mini"}
 
 
+def test_long_chains_of_names(tmp_path):
+    """A name re-exported through 400 modules, a prompt built over 3,000 assignments and 3,000 `+=`: bounded, and
+    the model call at the end of each is still analysed."""
+    files = {f"r{i}.py": f"from r{i + 1} import MODEL\n" for i in range(399)}
+    files["r399.py"] = "MODEL = 'gpt-4o'\n"
+    head = "import openai\n\nclient = openai.OpenAI()\n"
+    files["reexport.py"] = head + "from r0 import MODEL\n" + CALL.replace('"gpt-4o"', "MODEL").replace("question", "'hi'") + "\n"
+    files["names.py"] = head + "p0 = 'Answer briefly.'\n" + "".join(f"p{i} = p{i - 1} + ' Rule {i}.'\n" for i in range(1, 3000)) + \
+        CALL.replace("question", "p2999") + "\n"
+    files["augmented.py"] = head + "\n\ndef ask(question):\n" + "".join(f"    question += ' rule {i}'\n" for i in range(3000)) + \
+        f"    return {CALL}\n"
+    write(tmp_path, files)
+    start = time.monotonic()
+    report = lint_paths([str(tmp_path)], Config(root=str(tmp_path)), jobs=1, use_cache=False, prefilter=False)
+    assert time.monotonic() - start < 30
+    assert report.problems == []
+    assert flagged(report) == {("reexport.py", 5), ("names.py", 3004), ("augmented.py", 3007)}
+
+
 # deep expressions ------------------------------------------------------------------------------------------------
 
 DEPTH = 500
