@@ -22,6 +22,8 @@ SAME_FUNCTION_WRAPPERS = frozenset({
 })
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
 DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
+INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
+PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 STORE_WRITES = frozenset({"=", "+=", "append", "extend", "insert"})  # a value put under a key, or added to one
 MAX_LINK_DEPTH = 48  # a top-level name followed through this many imports and re-exports is "don't know" (real code: < 6)
 
@@ -233,6 +235,11 @@ class Project:
         passed = self._passed_by_callers(fn, name, ctx, depth)
         if passed is not None:
             return passed
+        default = fn.defaults.get(name)
+        if isinstance(default, E.Call) and default.args and self.resolve(default.func, ctx, None, depth) == INJECTOR:
+            # FastAPI dependency injection: `client: OpenAI = Depends(get_client)` holds what get_client returns
+            return self._resolve_call(E.Call(default.args[0], (), (), default.line, default.col, default.end_line,
+                                             default.end_col), ctx, depth)
         annotation = fn.annotations.get(name)
         if annotation:
             cls = self.resolve(_dotted_expr(annotation), ctx, None, depth)
@@ -241,9 +248,10 @@ class Project:
             if isinstance(cls, Klass):
                 return Inst(cls.path, cls.qualname)
         if name in fn.defaults:
+            default = fn.defaults[name]
             # a default only tells what the parameter holds when callers pass nothing: trust it for objects
             # (a client), never for constants (a model name callers may override)
-            value = self.resolve(fn.defaults[name], ctx, None, depth)
+            value = self.resolve(default, ctx, None, depth)
             return value if not isinstance(value, Lit) else None
         return None
 
@@ -317,6 +325,9 @@ class Project:
         idx = self.indexes[path]
         method = f"{cls_qualname}.{attr}"
         if method in idx.functions:
+            fn = idx.functions[method]
+            if any((E.dotted(d) or "").rsplit(".", 1)[-1] in PROPERTY_DECORATORS for d in fn.decorators):
+                return self.returned_value(Func(path, method), depth)  # `self.client` of `@property def client`
             return Func(path, method)
         cls = idx.classes.get(cls_qualname)
         if cls is None:
