@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,48 @@ def test_a_bug_indexing_one_file_is_not_a_parse_error(monkeypatch, tmp_path):
     (tmp_path / "broken.py").write_text(CHAT.format(name="answer"), encoding="utf-8")
     report = lint_paths([tmp_path / "broken.py"], use_cache=False)
     assert [problem.reason for problem in report.problems] == ["internal error: ValueError: bad span (please report)"]
+
+
+def test_a_bug_in_the_pre_filter_or_the_syntax_check_skips_one_file(project, monkeypatch):
+    real_scan, real_check = llmlint.indexing.scan, llmlint.indexing.check_syntax
+
+    def scan(data, module, is_package):
+        if module == "broken":
+            raise IndexError("tuple index out of range")
+        return real_scan(data, module, is_package)
+
+    def check_syntax(data, display):
+        if display == "notes.py":
+            raise UnicodeError("surrogates not allowed")
+        return real_check(data, display)
+
+    (project / "notes.py").write_text("TODO = ['retry the upload']\n", encoding="utf-8")  # passed over, still checked
+    monkeypatch.setattr(llmlint.indexing, "scan", scan)
+    monkeypatch.setattr(llmlint.indexing, "check_syntax", check_syntax)
+    report = lint_paths(["."], use_cache=False)
+    assert [str(p) for p in report.problems] == [
+        "broken.py: skipped: internal error: IndexError: tuple index out of range (please report)",
+        "notes.py: skipped: internal error: UnicodeError: surrogates not allowed (please report)",
+    ]
+    assert {f.location.path for f in report.findings} == {"good.py"}
+
+
+def test_a_bug_in_the_comment_only_shortcut_falls_back_to_indexing_the_file(project, monkeypatch):
+    first = lint_paths(["."])
+    good = project / "good.py"
+    good.write_text(good.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
+    os.utime(good, ns=(time.time_ns() - 5_000_000_000,) * 2)
+
+    called = []
+
+    def reindex_comments(state, facts, cache):
+        called.append(state.file.display)
+        raise AttributeError("'NoneType' object has no attribute 'span'")
+
+    monkeypatch.setattr(llmlint.indexing, "reindex_comments", reindex_comments)
+    second = lint_paths(["."])
+    assert called == ["good.py"]
+    assert second.problems == [] and [f.sort_key for f in second.findings] == [f.sort_key for f in first.findings]
 
 
 def _crash_reports(project: Path) -> list[Path]:

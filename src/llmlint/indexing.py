@@ -185,7 +185,12 @@ def survey(files, cache: Cache | None) -> list[FileState]:
                 states.append(state)
                 continue
             state.key = cache_key(state.data, f.module, f.is_package)
-            state.marked, state.imported, state.defined = scan(state.data, f.module, f.is_package)
+            try:
+                state.marked, state.imported, state.defined = scan(state.data, f.module, f.is_package)
+            except Exception as error:  # a bug of the pre-filter's: this file is skipped, the run goes on
+                state.problem, state.data = internal_error(f.display, error), None
+                states.append(state)
+                continue
             if cache is not None:
                 manifest[f.path] = (stat_key, state.key, state.marked, state.imported, state.defined)
         states.append(state)
@@ -232,7 +237,10 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
             continue
         entry = cached_entry(cache, state.key) if cache else None
         if entry is None and cache and state.previous:
-            entry = reindex_comments(state, facts, cache)
+            try:
+                entry = reindex_comments(state, facts, cache)
+            except Exception:  # the shortcut failed: the file is indexed in full, behind _index_one's boundary
+                entry = None
             if entry is not None:
                 cache.put(state.key, entry)
         if entry is not None:
@@ -307,7 +315,14 @@ def _passed_over(states: list, verdicts: dict, jobs: int) -> list:
 
 
 def _check_chunk(texts) -> list:
-    return [check_syntax(data, display) for display, data in texts]
+    return [_checked_syntax(data, display) for display, data in texts]
+
+
+def _checked_syntax(data: bytes, display: str):
+    try:
+        return check_syntax(data, display)
+    except Exception as error:  # a bug met checking one file: that file's problem, the run goes on
+        return internal_error(display, error)
 
 
 def _take(result: Indexed, facts: dict, state: FileState, outcome: tuple) -> None:
