@@ -89,7 +89,7 @@ def test_driver_describes_llmlint():
     driver = the_run()["tool"]["driver"]
     assert driver["name"] == "llmlint"
     assert driver["version"] == llmlint.__version__
-    assert driver["informationUri"] == "https://github.com/llmlint/llmlint"
+    assert "informationUri" not in driver  # no page that does not exist
 
 
 def test_every_rule_is_described_even_without_findings():
@@ -106,7 +106,7 @@ def test_rule_descriptor_comes_from_the_rule_doc():
         "text": "The OpenAI SDK waits up to 10 minutes. A stuck request holds a worker that long."
     }
     assert rule["help"] == {"text": meta.markdown, "markdown": meta.markdown}
-    assert rule["helpUri"] == "https://github.com/llmlint/llmlint/blob/main/rules/LLM101-missing-timeout.md"
+    assert "helpUri" not in rule  # the document itself is the help
     assert rule["properties"] == {"tags": ["latency"], "precision": "high"}
 
 

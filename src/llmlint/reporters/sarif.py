@@ -22,7 +22,8 @@ from llmlint.redact import redact, safe_text
 from llmlint.ruledoc import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/llmlint/llmlint"
+# No informationUri or helpUri: llmlint has no public home page yet, and a link that does not exist is worse than
+# none. The whole rule document travels as each rule's `help`; `llmlint explain ID` prints it.
 SRCROOT = "%SRCROOT%"
 # RFC 3986 path characters other than ":" (which would read as a scheme in a first segment) are not encoded
 URI_PATH_SAFE = "/!$&'()*+,;=@"
@@ -59,7 +60,6 @@ def render(
                 name="llmlint",
                 version=__version__,
                 semantic_version=__version__,
-                information_uri=INFORMATION_URI,
                 rules=[_descriptor(rule) for rule in descriptors],
             )
         ),
@@ -97,7 +97,6 @@ def _descriptor(rule: RuleMeta) -> om.ReportingDescriptor:
             text=_clip(rule.sections.get("Why is this bad?") or rule.summary or rule.name)
         ),
         help=om.MultiformatMessageString(text=rule.markdown, markdown=rule.markdown),
-        help_uri=rule.help_uri,
         default_configuration=om.ReportingConfiguration(level=_LEVEL[rule.severity]),
         properties=properties,
     )
