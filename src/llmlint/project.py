@@ -47,6 +47,7 @@ class Project:
         self._stores: dict | None = None
         self._changed_dicts: dict = {}
         self._sites_by_name: dict | None = None
+        self._passed: dict = {}
         self._suffixes: ModuleSuffixes | None = None
         self._globals_active: set = set()  # (path, name) of the top-level names being resolved: import cycles end there
 
@@ -261,6 +262,13 @@ class Project:
         else None. A Lit is never taken from callers (a model name is each caller's own)."""
         if fn.qualname == MODULE_SCOPE or fn.name.startswith("<"):
             return None
+        key = (ctx.path, fn.qualname, name)
+        if key not in self._passed:
+            self._passed[key] = None  # (a call cycle asks again while this is worked out: unknown)
+            self._passed[key] = self._passed_uncached(fn, name, ctx, depth)
+        return self._passed[key]
+
+    def _passed_uncached(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
         params = list(fn.params)
         index = params.index(name) - (1 if fn.cls and params and params[0] in ("self", "cls") else 0)
         owner = fn.cls if fn.name == "__init__" else None
