@@ -89,7 +89,7 @@ def test_driver_describes_llmlint():
     driver = the_run()["tool"]["driver"]
     assert driver["name"] == "llmlint"
     assert driver["version"] == llmlint.__version__
-    assert driver["informationUri"] == "https://github.com/llmlint/llmlint"
+    assert "informationUri" not in driver  # no page that does not exist
 
 
 def test_every_rule_is_described_even_without_findings():
@@ -106,7 +106,7 @@ def test_rule_descriptor_comes_from_the_rule_doc():
         "text": "The OpenAI SDK waits up to 10 minutes. A stuck request holds a worker that long."
     }
     assert rule["help"] == {"text": meta.markdown, "markdown": meta.markdown}
-    assert rule["helpUri"] == "https://github.com/llmlint/llmlint/blob/main/rules/LLM101-missing-timeout.md"
+    assert "helpUri" not in rule  # the document itself is the help
     assert rule["properties"] == {"tags": ["latency"], "precision": "high"}
 
 
@@ -374,3 +374,63 @@ def test_demo_app_sarif_passes_schema_and_github_validation(sarif_multitool, tmp
     assert run.returncode == 0, run.stdout + run.stderr
     problems = json.loads(report.read_text(encoding="utf-8-sig"))["runs"][0]["results"]
     assert [p["ruleId"] for p in problems if p.get("level", "warning") == "error"] == [], run.stdout
+
+
+# --- paths relative to the repository, whatever the working directory ----------------------------------------
+
+def _git_repository(root: Path) -> None:
+    (root / ".git" / "refs" / "heads").mkdir(parents=True)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    (root / ".git" / "refs" / "heads" / "main").write_text("0123456789abcdef0123456789abcdef01234567\n", encoding="utf-8")
+    (root / ".git" / "config").write_text(
+        '[core]\n\tbare = false\n[remote "origin"]\n\turl = https://bot:s3cret@github.com/acme/support-bot.git\n',
+        encoding="utf-8",
+    )
+    (root / "app").mkdir()
+    (root / "app" / "llm.py").write_text(
+        "import openai\n\n\ndef ask(q):\n    return openai.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': q}])\n",
+        encoding="utf-8",
+    )
+
+
+def test_sarif_from_the_repository_root_and_from_a_subfolder_is_the_same(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from llmlint.cli import main
+
+    _git_repository(tmp_path)
+    documents = []
+    for where in (tmp_path, tmp_path / "app"):
+        monkeypatch.chdir(where)
+        result = CliRunner().invoke(main, ["check", ".", "--format", "sarif", "--no-cache", "--exit-zero"])
+        assert result.exit_code == 0, result.output
+        documents.append(json.loads(result.stdout))
+    keys = [
+        sorted((r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["partialFingerprints"]["primaryLocationLineHash"])
+               for r in document["runs"][0]["results"])
+        for document in documents
+    ]
+    assert keys[0] == keys[1] and keys[0]
+    assert {uri for _, uri, _ in keys[0]} == {"app/llm.py"}
+    run = documents[1]["runs"][0]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+    assert run["versionControlProvenance"] == [{
+        "repositoryUri": "https://github.com/acme/support-bot.git",
+        "revisionId": "0123456789abcdef0123456789abcdef01234567",
+        "mappedTo": {"uriBaseId": "%SRCROOT%"},
+    }]
+    assert "s3cret" not in json.dumps(documents)
+
+
+def test_no_provenance_without_a_remote_and_git_metadata_is_read_defensively(tmp_path):
+    from llmlint.gitinfo import revision_and_remote
+
+    _git_repository(tmp_path)
+    (tmp_path / ".git" / "config").write_text("[core]\n\tbare = false\n", encoding="utf-8")
+    (tmp_path / ".git" / "refs" / "heads" / "main").unlink()
+    (tmp_path / ".git" / "packed-refs").write_text(
+        "# pack-refs with: peeled\n89abcdef0123456789abcdef0123456789abcdef refs/heads/main\n", encoding="utf-8")
+    assert revision_and_remote(str(tmp_path)) == ("89abcdef0123456789abcdef0123456789abcdef", None)
+    assert "versionControlProvenance" not in the_run(root=tmp_path)
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/../../../etc/passwd\n", encoding="utf-8")
+    assert revision_and_remote(str(tmp_path)) == (None, None)

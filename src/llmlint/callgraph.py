@@ -2,7 +2,8 @@
 
 Nodes are `(path, qualname)` pairs (a module's top-level code is the node `(path, "<module>")`). An edge
 `caller -> callee` carries the call sites (`sites`) that make it; functions passed as arguments (callbacks given
-to retry helpers, `asyncio.to_thread(fn)`, `run_in_executor(None, fn)`) make an edge of kind "callback".
+to retry helpers, `asyncio.to_thread(fn)`, `run_in_executor(None, fn)`) make an edge of kind "callback". A run of
+a LangGraph graph (`app.stream(...)`) calls the functions added to its builder as nodes.
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ import networkx as nx
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE
 from llmlint.project import Project
-from llmlint.values import Ctx, Func, Inst, Klass
+from llmlint.values import Ctx, Func, Inst, Klass, Obj
+
+
+# A LangGraph graph runs the functions added to it as nodes when it is invoked: `builder.add_node("agent", call_model)`,
+# `app = builder.compile()`, then `app.stream(...)` calls `call_model`.
+GRAPH_BUILDERS = ("StateGraph", "MessageGraph", "Graph")
+GRAPH_RUNS = frozenset({"invoke", "ainvoke", "stream", "astream", "batch", "abatch", "stream_events", "astream_events"})
 
 
 def build_callgraph(project: Project) -> nx.DiGraph:
     graph = nx.DiGraph()
+    runs = []  # (caller, site, graph builder object) of every run of a LangGraph graph
+    nodes: dict = {}  # graph builder object -> node functions
     for idx, fn in project.functions():
         caller = (idx.path, fn.qualname)
         graph.add_node(caller)
@@ -26,12 +35,36 @@ def build_callgraph(project: Project) -> nx.DiGraph:
             target = _function_of(project, callee)
             if target is not None:
                 _add_edge(graph, caller, target, site, "call")
+            builder = _graph_builder(callee)
+            if builder is not None and callee.path == "add_node" and site.call.args:
+                node = project.resolve(site.call.args[-1] if len(site.call.args) > 1 else site.call.args[0], ctx, site.call.line)
+                if isinstance(node, Func):
+                    nodes.setdefault(builder, []).append((node.path, node.qualname))
+            elif is_graph_run(callee):
+                runs.append((caller, site, builder))
             for arg in list(site.call.args) + [v for _, v in site.call.kwargs]:
                 if isinstance(arg, (E.Name, E.Attr)):
                     passed = project.resolve(arg, ctx, site.call.line)
                     if isinstance(passed, Func):
                         _add_edge(graph, caller, (passed.path, passed.qualname), site, "callback")
+    for caller, site, builder in runs:
+        for node in nodes.get(builder, ()):
+            _add_edge(graph, caller, node, site, "call")
     return graph
+
+
+def is_graph_run(value) -> bool:
+    """Whether a resolved callee runs a compiled LangGraph graph (`app.stream(...)`): it calls the graph's node
+    functions in line, and their errors come out of it."""
+    builder = _graph_builder(value)
+    return builder is not None and value.path.startswith("compile().") and value.path[len("compile()."):] in GRAPH_RUNS
+
+
+def _graph_builder(value):
+    """The LangGraph graph builder `value` is a method of (keyed by where it was constructed), else None."""
+    if isinstance(value, Obj) and value.cls.startswith("langgraph") and value.cls.rsplit(".", 1)[-1] in GRAPH_BUILDERS:
+        return (value.cls, value.ctor_ctx, getattr(value.ctor, "line", None), getattr(value.ctor, "col", None))
+    return None
 
 
 def _function_of(project: Project, value):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from llmlint.config import Config, ConfigError
 from llmlint.finding import Problem
+from llmlint.gitinfo import report_base, repository_top
 
 SUFFIXES = (".py", ".pyi")
 DEFAULT_EXCLUDES = (
@@ -258,7 +259,7 @@ def _relative(path: str, folder: str) -> str | None:
 class _Walker:
     def __init__(self, config: Config):
         self.config = config
-        self.cwd = os.getcwd()
+        self.cwd = report_base()  # display paths are relative to the repository's top (else the current folder)
         self.excludes = Excludes(tuple(
             p for p in (_exclude_pattern(text, config) for text in (*DEFAULT_EXCLUDES, *config.exclude, *config.extend_exclude))
             if p is not None
@@ -285,7 +286,7 @@ class _Walker:
 
     def ignore_chain(self, folder: str) -> tuple[Pattern, ...]:
         """The .gitignore patterns (and .git/info/exclude) that apply inside `folder`, from the repository top down to `folder`'s parent."""
-        top = _repository_top(folder)
+        top = repository_top(folder)
         if top is None:
             root = self.config.root
             top = root if folder == root or folder.startswith(root.rstrip(os.sep) + os.sep) else folder
@@ -319,7 +320,7 @@ class _Walker:
                 return True
         if self.is_excluded(path, is_dir):
             return True
-        top = _repository_top(os.path.dirname(path)) or (root if path.startswith(root.rstrip(os.sep) + os.sep) else None)
+        top = repository_top(os.path.dirname(path)) or (root if path.startswith(root.rstrip(os.sep) + os.sep) else None)
         if top is None:
             return False
         patterns = self._ignore_file(os.path.join(top, ".git", "info", "exclude"), top)
@@ -611,17 +612,6 @@ def _special_problem(path: str, mode: int | None = None) -> str:
             return _link_problem(error)
     kind = next((what for test, what in _KINDS if test(mode)), "a special file")
     return f"not a regular file ({kind})"
-
-
-def _repository_top(folder: str) -> str | None:
-    current = folder
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
 
 
 def _parts_between(top: str, path: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from llmlint.callgraph import is_graph_run
 from llmlint.values import Ctx, Func, Inst, Klass
 
 
@@ -40,6 +41,8 @@ def _runs_inline(project, caller, callee, site) -> bool:
     if site.awaited or site.in_lambda:
         return False
     value = project.resolve(site.call.func, Ctx(*caller), site.call.line)
+    if is_graph_run(value):  # `app.stream(...)` runs the graph's nodes here; `app.astream(...)` on the loop's terms
+        return not value.path.rsplit(".", 1)[-1].startswith("a")
     if isinstance(value, Func):
         return (value.path, value.qualname) == callee
     if isinstance(value, Klass):

@@ -20,6 +20,7 @@ import os
 from collections import deque
 
 from llmlint import exprs as E
+from llmlint.callgraph import is_graph_run
 from llmlint.index import MODULE_SCOPE
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit
 
@@ -177,7 +178,7 @@ class Handling:
         fn = self.project.indexes[path].functions[qualname]
         ctx = Ctx(path, qualname)
         func = self.project.resolve(site.call.func, ctx, site.call.line)
-        if self._function_node(func) != callee:  # `callee` is passed to this call as a callback
+        if self._function_node(func) != callee and not is_graph_run(func):  # `callee` is passed here as a callback
             name = getattr(func, "name", None) or E.dotted(site.call.func) or ""
             if name not in PROPAGATING_HANDOFFS and not name.endswith("run_in_executor"):
                 return False  # run in a thread, an executor or a framework: its error surfaces elsewhere

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from llmlint import exprs as E
@@ -88,6 +89,10 @@ def find_model_calls(project: Project) -> list[ModelCall]:
 def match_call(project: Project, idx: ModuleIndex, fn: FunctionIndex, site: CallSite) -> ModelCall | None:
     ctx = Ctx(idx.path, fn.qualname)
     func = project.resolve(site.call.func, ctx, site.call.line)
+    handed = _handed_off(func, site.call)
+    if handed is not None:  # `await asyncio.to_thread(client.chat.completions.create, model=...)`
+        site = dataclasses.replace(site, call=handed)
+        func = project.resolve(handed.func, ctx, handed.line)
     client = None
     if isinstance(func, Ext):
         match = match_function(func.name)
@@ -108,6 +113,30 @@ def match_call(project: Project, idx: ModuleIndex, fn: FunctionIndex, site: Call
     call = ModelCall(idx, fn, site, match.family, match.api, client)
     _collect_settings(project, call)
     return call
+
+
+# Calls that run the function they are given (in a thread, an executor): (position of the function, whether the
+# keyword arguments go to it too).
+HAND_OFF_FUNCTIONS = {
+    "asyncio.to_thread": (0, True), "starlette.concurrency.run_in_threadpool": (0, True),
+    "fastapi.concurrency.run_in_threadpool": (0, True), "anyio.to_thread.run_sync": (0, False),
+}
+HAND_OFF_METHODS = {"run_in_executor": (1, False), "submit": (0, True)}
+
+
+def _handed_off(func, call: E.Call) -> E.Call | None:
+    """The call a hand-off makes (`to_thread(f, a, k=v)` is `f(a, k=v)`), at the hand-off's place; else None."""
+    if isinstance(func, Ext):
+        spec = HAND_OFF_FUNCTIONS.get(func.name)
+    elif isinstance(func, Obj) and func.path in HAND_OFF_METHODS and func.cls.startswith(("asyncio", "concurrent")):
+        spec = HAND_OFF_METHODS[func.path]
+    else:
+        return None
+    if spec is None or len(call.args) <= spec[0] or call.has_star:
+        return None
+    position, keywords = spec
+    return E.Call(call.args[position], call.args[position + 1:], call.kwargs if keywords else (), call.line, call.col,
+                  call.end_line, call.end_col, False)
 
 
 def _match_object(obj: Obj):

@@ -22,6 +22,8 @@ SAME_FUNCTION_WRAPPERS = frozenset({
 })
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
 DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
+INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
+PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 STORE_WRITES = frozenset({"=", "+=", "append", "extend", "insert"})  # a value put under a key, or added to one
 MAX_LINK_DEPTH = 48  # a top-level name followed through this many imports and re-exports is "don't know" (real code: < 6)
 
@@ -45,6 +47,7 @@ class Project:
         self._stores: dict | None = None
         self._changed_dicts: dict = {}
         self._sites_by_name: dict | None = None
+        self._passed: dict = {}
         self._suffixes: ModuleSuffixes | None = None
         self._globals_active: dict = {}  # (path, name) -> value (None while resolving) of the top-level names met so far
         # in the current lookup: import cycles end there, and no module is searched twice for a name (star imports
@@ -241,6 +244,11 @@ class Project:
         passed = self._passed_by_callers(fn, name, ctx, depth)
         if passed is not None:
             return passed
+        default = fn.defaults.get(name)
+        if isinstance(default, E.Call) and default.args and self.resolve(default.func, ctx, None, depth) == INJECTOR:
+            # FastAPI dependency injection: `client: OpenAI = Depends(get_client)` holds what get_client returns
+            return self._resolve_call(E.Call(default.args[0], (), (), default.line, default.col, default.end_line,
+                                             default.end_col), ctx, depth)
         annotation = fn.annotations.get(name)
         if annotation:
             cls = self.resolve(_dotted_expr(annotation), ctx, None, depth)
@@ -249,9 +257,10 @@ class Project:
             if isinstance(cls, Klass):
                 return Inst(cls.path, cls.qualname)
         if name in fn.defaults:
+            default = fn.defaults[name]
             # a default only tells what the parameter holds when callers pass nothing: trust it for objects
             # (a client), never for constants (a model name callers may override)
-            value = self.resolve(fn.defaults[name], ctx, None, depth)
+            value = self.resolve(default, ctx, None, depth)
             return value if not isinstance(value, Lit) else None
         return None
 
@@ -261,6 +270,13 @@ class Project:
         else None. A Lit is never taken from callers (a model name is each caller's own)."""
         if fn.qualname == MODULE_SCOPE or fn.name.startswith("<"):
             return None
+        key = (ctx.path, fn.qualname, name)
+        if key not in self._passed:
+            self._passed[key] = None  # (a call cycle asks again while this is worked out: unknown)
+            self._passed[key] = self._passed_uncached(fn, name, ctx, depth)
+        return self._passed[key]
+
+    def _passed_uncached(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
         params = list(fn.params)
         index = params.index(name) - (1 if fn.cls and params and params[0] in ("self", "cls") else 0)
         owner = fn.cls if fn.name == "__init__" else None
@@ -325,6 +341,9 @@ class Project:
         idx = self.indexes[path]
         method = f"{cls_qualname}.{attr}"
         if method in idx.functions:
+            fn = idx.functions[method]
+            if any((E.dotted(d) or "").rsplit(".", 1)[-1] in PROPERTY_DECORATORS for d in fn.decorators):
+                return self.returned_value(Func(path, method), depth)  # `self.client` of `@property def client`
             return Func(path, method)
         cls = idx.classes.get(cls_qualname)
         if cls is None:

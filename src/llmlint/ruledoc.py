@@ -22,7 +22,6 @@ SECTIONS = (
 )
 _FRONT_MATTER = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n", re.S)
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-DOCS_URL = "https://github.com/llmlint/llmlint/blob/main/rules/"
 
 
 @dataclass(frozen=True)
@@ -45,10 +44,6 @@ class RuleMeta:
         """The one-sentence 'What it does'."""
         text = " ".join(self.sections.get("What it does", "").split())
         return text
-
-    @property
-    def help_uri(self) -> str:
-        return DOCS_URL + self.filename
 
     def example(self, section: str) -> str:
         """The python code block of the 'Example' or 'Use instead' section."""

@@ -17,11 +17,13 @@ import sarif_om as om
 
 from llmlint import __version__
 from llmlint.finding import Finding, Location, Report, Severity
+from llmlint.gitinfo import report_base, repository_top, revision_and_remote
 from llmlint.redact import redact, safe_text
 from llmlint.ruledoc import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/llmlint/llmlint"
+# No informationUri or helpUri: llmlint has no public home page yet, and a link that does not exist is worse than
+# none. The whole rule document travels as each rule's `help`; `llmlint explain ID` prints it.
 SRCROOT = "%SRCROOT%"
 # RFC 3986 path characters other than ":" (which would read as a scheme in a first segment) are not encoded
 URI_PATH_SAFE = "/!$&'()*+,;=@"
@@ -43,10 +45,12 @@ def render(
     """The SARIF log as JSON text.
 
     `source_lines(path, line)` returns a line's text for the fingerprints (default: read the file under `root`).
-    `category` becomes run.automationDetails.id (GitHub's analysis category). `root` (default: the current
-    directory) is what %SRCROOT% and relative paths refer to.
+    `category` becomes run.automationDetails.id (GitHub's analysis category). `root` (default: the top of the git
+    work tree holding the current directory, else the current directory, as for every reported path) is what
+    %SRCROOT% and relative paths refer to; in a git work tree with an `origin` remote, versionControlProvenance
+    names the repository and the commit checked out.
     """
-    root_dir = Path(root) if root is not None else Path.cwd()
+    root_dir = Path(root) if root is not None else Path(report_base())
     descriptors = sorted(rules.values(), key=lambda rule: rule.id)
     rule_index = {rule.id: i for i, rule in enumerate(descriptors)}
     fingerprints = line_hashes(report.findings, source_lines or read_source_lines(root_dir))
@@ -56,12 +60,12 @@ def render(
                 name="llmlint",
                 version=__version__,
                 semantic_version=__version__,
-                information_uri=INFORMATION_URI,
                 rules=[_descriptor(rule) for rule in descriptors],
             )
         ),
         automation_details=om.RunAutomationDetails(id=_automation_id(category)) if category else None,
         original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=_directory_uri(root_dir))},
+        version_control_provenance=_provenance(root_dir),
         column_kind="unicodeCodePoints",
         invocations=[
             om.Invocation(
@@ -93,10 +97,21 @@ def _descriptor(rule: RuleMeta) -> om.ReportingDescriptor:
             text=_clip(rule.sections.get("Why is this bad?") or rule.summary or rule.name)
         ),
         help=om.MultiformatMessageString(text=rule.markdown, markdown=rule.markdown),
-        help_uri=rule.help_uri,
         default_configuration=om.ReportingConfiguration(level=_LEVEL[rule.severity]),
         properties=properties,
     )
+
+
+def _provenance(root: Path) -> list | None:
+    """The repository and commit of the work tree at `root` (GitHub matches alerts to commits with it)."""
+    top = repository_top(str(root))
+    if top is None or Path(top).resolve() != root.resolve():
+        return None
+    revision, remote = revision_and_remote(top)
+    if remote is None:
+        return None  # (repositoryUri is required)
+    return [om.VersionControlDetails(repository_uri=remote, revision_id=revision,
+                                     mapped_to=om.ArtifactLocation(uri_base_id=SRCROOT))]
 
 
 def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> om.Result:
