@@ -188,10 +188,30 @@ def test_a_skipped_file_with_a_control_character_in_its_name_is_one_line(tmp_pat
     assert len(skipped) == 1 and skipped[0].startswith("odd\\nname.py: skipped: "), result.stderr
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(tmp_path, monkeypatch, fmt):
+    import os
+
+    try:
+        with open(os.path.join(os.fsencode(tmp_path), b"chat\xff.py"), "w", encoding="utf-8") as handle:
+            handle.write("import openai\nr = openai.chat.completions.create(model='gpt-4o', messages=[])\n")
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / f"report.{fmt}"
+    result = CliRunner().invoke(main, ["check", ".", "--no-cache", "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 1, result.output  # findings, not an internal error
+    text = out.read_text(encoding="utf-8")
+    assert "LLM101" in text
+    shown = {"text": "chat\\xff.py:2:5", "json": "chat\\\\xff.py", "sarif": '"chat%FF.py"', "github": "file=chat\\xff.py"}[fmt]
+    assert shown in text, text[:400]
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
         ("plain text, 100% ordinary", "plain text, 100% ordinary"),
+        ("bad\udcff.py", "bad\\xff.py"),
         ("a\nb\r\tc\x1b[0m\x00\x7f\x85\u2028\u202e", "a\\nb\\r\\tc\\x1b[0m\\x00\\x7f\\x85\\u2028\\u202e"),
         (f"key={KEYS['openai-project']};", "key=sk-pr…(" + str(len(KEYS["openai-project"])) + " chars);"),
         (f"Bearer {KEYS['groq']}", "Bearer gsk_Np…(" + str(len(KEYS["groq"])) + " chars)"),

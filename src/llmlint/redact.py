@@ -21,7 +21,9 @@ _NAMED_SECRET = re.compile(r"[A-Za-z0-9_\-\.]{20,}")
 
 # C0 and C1 controls and DEL, the Unicode line and paragraph separators, and the bidirectional formatting characters
 # (which reorder what a reader sees, "Trojan Source")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control characters, bidirectional controls, and lone surrogates (a file name's bytes that are not UTF-8, as
+# os.listdir hands them over): none can be printed as it is.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -96,6 +98,8 @@ def _escape(match) -> str:
     if char in _SHORT_ESCAPES:
         return _SHORT_ESCAPES[char]
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (surrogateescape): show the byte
+        return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 

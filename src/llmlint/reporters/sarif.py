@@ -170,7 +170,8 @@ def _artifact(path: str) -> om.ArtifactLocation:
     if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute():
         return om.ArtifactLocation(uri=Path(path).as_uri())
     # `pages/1_File_Q&A.py` stays as it is: a percent-encoded sub-delimiter is, strictly, another URI
-    return om.ArtifactLocation(uri=quote(path.replace("\\", "/"), safe=URI_PATH_SAFE), uri_base_id=SRCROOT)
+    raw = path.replace("\\", "/").encode("utf-8", "surrogateescape")  # a name that is not UTF-8 keeps its bytes
+    return om.ArtifactLocation(uri=quote(raw, safe=URI_PATH_SAFE), uri_base_id=SRCROOT)
 
 
 def _directory_uri(directory: Path) -> str:
@@ -202,7 +203,7 @@ def line_hashes(findings: list[Finding], source_lines: SourceLines) -> list[str]
     for finding in findings:
         loc = finding.location
         text = " ".join(source_lines(loc.path, loc.line).split())
-        digest = hashlib.sha256(f"{finding.rule_id}\0{loc.path}\0{text}".encode()).hexdigest()[:16]
+        digest = hashlib.sha256(f"{finding.rule_id}\0{loc.path}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()[:16]
         seen[digest] += 1
         hashes.append(f"{digest}:{seen[digest]}")
     return hashes
