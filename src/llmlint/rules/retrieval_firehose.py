@@ -11,6 +11,7 @@ from llmlint.values import Ctx, Obj
 OPENERS = {"open", "io.open", "codecs.open", "aiofiles.open"}
 FILE_PARAMS = ("UploadFile", "FileStorage", "IO", "TextIO", "BinaryIO", "TextIOWrapper", "BufferedReader")
 LOADS = {"load", "aload", "load_and_split", "lazy_load", "load_data", "aload_data"}
+UPLOAD_WIDGETS = {"streamlit.file_uploader", "streamlit.sidebar.file_uploader"}  # each returns the uploaded file
 TABLE_DUMPS = {"to_string", "to_csv", "to_markdown", "to_json", "to_html"}
 TABLE_CUTS = {"head", "tail", "sample", "nlargest", "nsmallest", "query", "truncate"}
 BUDGET_FIX = "cap it before it goes into the prompt: slice it (`[:MAX_CONTEXT_CHARS]`) or keep adding pieces only while a token budget (`MAX_CONTEXT_TOKENS`, counted with tiktoken) lasts"
@@ -94,6 +95,9 @@ class RetrievalFirehose(Rule):
                 return "the file read by `open(...).read()`" if is_dynamic(fn, opener.arg(0, "file")) else None
             if isinstance(base, E.Name) and base.id in fn.params and fn.annotations.get(base.id, "").endswith(FILE_PARAMS):
                 return f"the uploaded file `{base.id}.read()`"
+            uploaded = project.resolve(base, ctx, call.line)
+            if isinstance(uploaded, Obj) and uploaded.cls in UPLOAD_WIDGETS and not uploaded.path:
+                return f"the uploaded file `{E.dotted(base) or 'file'}.read()`"  # st.file_uploader(...).read()
             return None
         value = project.resolve(call.func, ctx, call.line)
         if not isinstance(value, Obj):
