@@ -23,6 +23,7 @@ SAME_FUNCTION_WRAPPERS = frozenset({
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
 DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
+MAX_CALLER_SITES = 24  # calls of one name weighed to learn what a parameter holds
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 STORE_WRITES = frozenset({"=", "+=", "append", "extend", "insert"})  # a value put under a key, or added to one
 MAX_LINK_DEPTH = 48  # a top-level name followed through this many imports and re-exports is "don't know" (real code: < 6)
@@ -282,7 +283,10 @@ class Project:
         owner = fn.cls if fn.name == "__init__" else None
         wanted = Klass(ctx.path, owner) if owner else Func(ctx.path, fn.qualname)
         found = None
-        for path, caller, site in self._sites_named(owner.rsplit(".", 1)[-1] if owner else fn.name):
+        sites = self._sites_named(owner.rsplit(".", 1)[-1] if owner else fn.name)
+        if len(sites) > MAX_CALLER_SITES:
+            return None  # a name called all over the project (`get`, `run`): too many sites to weigh, and rarely one object
+        for path, caller, site in sites:
             where = Ctx(path, caller)
             if self.resolve(site.call.func, where, site.call.line, depth) != wanted:
                 continue
@@ -432,11 +436,21 @@ class Project:
         project builds in view and leaves unchanged."""
         if depth > 4:
             return None
-        if isinstance(expr, (E.Name, E.Attr, E.Call)) and not _is_dict_call(expr):
-            # a name, `self.options`, or a helper that returns the dict (`**self._params()`)
+        if isinstance(expr, E.Call) and not _is_dict_call(expr):
+            # a helper that returns a dict literal (`**self._params()`); one that returns a dict it built and may
+            # have filled in (`params = {...}; params["timeout"] = t; return params`) is not followed
+            func = self.resolve(expr.func, ctx, at_line)
+            fn = self.function(func) if isinstance(func, Func) else None
+            if fn is None or not fn.returns or not all(isinstance(r, E.DictExpr) for r in fn.returns):
+                return None
+            return self._dict_items(fn.returns[0], Ctx(func.path, fn.qualname), None, depth + 1)
+        if isinstance(expr, (E.Name, E.Attr)):
+            # a name or `self.options`, never changed in place in this module (nor in the one defining it)
             if E.dotted(expr) is not None and self._dict_is_changed(E.dotted(expr), ctx):
                 return None
             value = self.resolve(expr, ctx, at_line)
+            if isinstance(value, Lit) and value.ctx.path != ctx.path and self._dict_is_changed(E.dotted(expr), value.ctx):
+                return None
             if isinstance(value, Lit) and isinstance(value.expr, E.DictExpr):
                 return self._dict_items(value.expr, value.ctx, None, depth + 1)
             assigned = self._assigned_call(expr.id, ctx, at_line) if isinstance(expr, E.Name) else None
