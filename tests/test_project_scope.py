@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from llmlint.api import lint_paths
@@ -107,3 +108,28 @@ def test_problems_outside_the_named_files_are_not_reported(tmp_path):
     assert named.problems == [] and len(named.findings) == 1
     whole = lint_paths([str(tmp_path)], config, jobs=1, use_cache=False)
     assert [Path(p.path).name for p in whole.problems] == ["broken.py"]
+
+
+def test_stdin_filename_judges_the_buffer_as_that_file_within_its_project(tmp_path, monkeypatch):
+    """What an editor runs on an unsaved buffer: the buffer, not the file on disk, judged with the project."""
+    from click.testing import CliRunner
+
+    from llmlint.cli import main
+
+    _three_modules(tmp_path)
+    (tmp_path / "service.py").write_text("def reply(text: str) -> str:\n    return text\n", encoding="utf-8")
+    buffer = (
+        "from llm import client\n\n\ndef reply(text: str) -> str:\n"
+        "    response = client.chat.completions.create(model='gpt-4o-mini', max_tokens=100, messages=[])\n"
+        "    return response.choices[0].message.content\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    args = ["check", "--select", "LLM101", "--format", "json"]
+    for _ in range(2):  # the second run goes through the cache
+        result = CliRunner().invoke(main, [*args, "--stdin-filename", "service.py", "-"], input=buffer)
+        assert result.exit_code == 1, result.output
+        assert [(f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]] == [("service.py", 5)]
+        on_disk = CliRunner().invoke(main, [*args, "service.py"])
+        assert on_disk.exit_code == 0 and json.loads(on_disk.stdout)["findings"] == [], on_disk.output
+    missing = CliRunner().invoke(main, ["check", "--stdin-filename", "nowhere.py", "-"], input=buffer)
+    assert missing.exit_code == 2

@@ -26,21 +26,25 @@ def lint_paths(
     force_exclude: bool = False,
     prefilter: bool = True,
     project_scope: bool = True,
+    buffers: dict | None = None,
 ) -> Report:
     """Check `paths` (files and folders) and return the Report. Raises DiscoveryError for a missing path and
     ConfigError for a bad configuration; every problem with a single file becomes a Problem in the Report.
 
     With `project_scope` (the default) the named paths are judged within the projects that hold them (scope.py):
-    everything those projects hold is analysed, and findings are reported in the named paths only."""
+    everything those projects hold is analysed, and findings are reported in the named paths only. `buffers` maps
+    a named file's path to the text to judge instead of what is on disk (`--stdin-filename`)."""
     paths = [str(p) for p in paths] or ["."]
     rules = all_rules()
     config = config or load_config(paths, None, rules)
     with collector_paused():
-        return _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope)
+        return _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope, buffers)
 
 
-def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope=True) -> Report:
-    named, found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter, project_scope)
+def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope=True, buffers=None) -> Report:
+    buffers = {os.path.realpath(path): data for path, data in (buffers or {}).items()}
+    named, found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter, project_scope,
+                                                buffers)
     run_key = _run_key(found, indexed, config)
     record = indexed.cache.get_run(run_key) if indexed.cache is not None and run_key else None
     if not (isinstance(record, tuple) and len(record) == 3):
@@ -92,7 +96,7 @@ def collector_paused():
             gc.enable()
 
 
-def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, prefilter, project_scope):
+def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, prefilter, project_scope, buffers=None):
     """(the named files, every file of the analysis scope, their indexes)."""
     named = found = discover(paths, config, force_exclude=force_exclude)
     if project_scope and not covers(paths):
@@ -101,7 +105,9 @@ def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, p
         files.update((f.path, f) for f in around.files)
         found = Discovery(files=sorted(files.values(), key=lambda f: (f.display, f.path)), problems=around.problems,
                           warnings=around.warnings)
-    return named, found, index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter)
+    buffers = {f.path: buffers[os.path.realpath(f.path)] for f in found.files if buffers and os.path.realpath(f.path) in buffers}
+    return named, found, index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter,
+                                     buffers=buffers)
 
 
 def _analysis(found, indexed) -> Analysis:

@@ -64,8 +64,10 @@ def main():
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("--sarif-category", default=None, help="SARIF automationDetails.id, to tell several uploads apart.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary and no skipped-file lines.")
+@click.option("--stdin-filename", metavar="PATH", default=None,
+              help="Read the text of PATH from standard input (an editor's buffer) and judge it as that file, within its project.")
 def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude, files_only,
-          report_unused_suppressions, statistics, sarif_category, quiet):
+          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
     from llmlint.redact import safe_text
@@ -74,10 +76,15 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
     from llmlint.reporters.text import summary
 
     paths = list(paths) or ["."]
+    buffers = None
+    if stdin_filename is not None:  # `llmlint check --stdin-filename app/llm.py -` (ruff's convention)
+        if paths not in (["."], ["-"]) or not os.path.isfile(stdin_filename):
+            raise click.UsageError("--stdin-filename takes the path of an existing file, and '-' (or no path) to read it from standard input")
+        paths, buffers = [stdin_filename], {os.path.abspath(stdin_filename): sys.stdin.buffer.read()}
     _check_output(output)
     config, rules = _load_config(paths, config_file, select, ignore, fail_on)
     report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
-                                       project_scope=not files_only))
+                                       project_scope=not files_only, buffers=buffers))
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(fmt, report, rules, color=color, category=sarif_category)
     _write(text, output)

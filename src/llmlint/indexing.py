@@ -151,9 +151,12 @@ def _index_chunk(jobs):
     return results
 
 
-def survey(files, cache: Cache | None) -> list[FileState]:
-    """Stat every file; read, hash and scan only those the manifest does not already describe."""
+def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[FileState]:
+    """Stat every file; read, hash and scan only those the manifest does not already describe. `buffers` holds
+    the text of files given on standard input (an editor's unsaved buffer), by absolute path: those are taken as
+    given and never recorded in the manifest, which describes the files on disk."""
     manifest = cache.manifest() if cache else {}
+    buffers = buffers or {}
     # racy-git rule: a file modified (or its inode changed) within a second of the last survey may have changed
     # within one timestamp tick
     saved = manifest.get("__saved__")
@@ -161,6 +164,15 @@ def survey(files, cache: Cache | None) -> list[FileState]:
     states = []
     for f in files:
         state = FileState(f)
+        if f.path in buffers:
+            state.data = buffers[f.path]
+            state.key = cache_key(state.data, f.module, f.is_package)
+            try:
+                state.marked, state.imported, state.defined = scan(state.data, f.module, f.is_package)
+            except Exception as error:  # a bug of the pre-filter's: this file is skipped, the run goes on
+                state.problem, state.data = internal_error(f.display, error), None
+            states.append(state)
+            continue
         try:
             st = os.stat(f.path)
         except OSError as error:
@@ -207,10 +219,10 @@ def _is_manifest_entry(known) -> bool:
             and all(type(name) is str for name in known[3]) and all(type(name) is str for name in known[4]))
 
 
-def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True) -> Indexed:
+def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True, buffers: dict | None = None) -> Indexed:
     """Survey `files` (discovery SourceFiles), then index the relevant ones that the cache does not hold."""
     cache = open_cache(cache_root) if cache_root else None
-    states = survey(files, cache)
+    states = survey(files, cache, buffers)
     problems = [s.problem for s in states if s.problem is not None]
     readable = [s for s in states if s.problem is None]
     if prefilter:
