@@ -165,12 +165,7 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
     for f in files:
         state = FileState(f)
         if f.path in buffers:
-            state.data = buffers[f.path]
-            state.key = cache_key(state.data, f.module, f.is_package)
-            try:
-                state.marked, state.imported, state.defined = scan(state.data, f.module, f.is_package)
-            except Exception as error:  # a bug of the pre-filter's: this file is skipped, the run goes on
-                state.problem, state.data = internal_error(f.display, error), None
+            _take_text(state, buffers[f.path])
             states.append(state)
             continue
         try:
@@ -196,11 +191,7 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
                 state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
                 states.append(state)
                 continue
-            state.key = cache_key(state.data, f.module, f.is_package)
-            try:
-                state.marked, state.imported, state.defined = scan(state.data, f.module, f.is_package)
-            except Exception as error:  # a bug of the pre-filter's: this file is skipped, the run goes on
-                state.problem, state.data = internal_error(f.display, error), None
+            if not _take_text(state, state.data):
                 states.append(state)
                 continue
             if cache is not None:
@@ -210,6 +201,19 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
         manifest["__saved__"] = time.time_ns()
         cache.save_manifest(manifest)
     return states
+
+
+def _take_text(state: FileState, data: bytes) -> bool:
+    """Give `state` its text, content key and pre-filter facts; False when scanning it met a bug (the file is then
+    skipped with that problem, and the run goes on)."""
+    f = state.file
+    state.data, state.key = data, cache_key(data, f.module, f.is_package)
+    try:
+        state.marked, state.imported, state.defined = scan(data, f.module, f.is_package)
+    except Exception as error:  # a bug of the pre-filter's
+        state.problem, state.data = internal_error(f.display, error), None
+        return False
+    return True
 
 
 def _is_manifest_entry(known) -> bool:
