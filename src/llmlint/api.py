@@ -42,7 +42,6 @@ def lint_paths(
 
 
 def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope=True, buffers=None) -> Report:
-    buffers = {os.path.realpath(path): data for path, data in (buffers or {}).items()}
     named, found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter, project_scope,
                                                 buffers)
     run_key = _run_key(found, indexed, config)
@@ -105,7 +104,9 @@ def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, p
         files.update((f.path, f) for f in around.files)
         found = Discovery(files=sorted(files.values(), key=lambda f: (f.display, f.path)), problems=around.problems,
                           warnings=around.warnings)
-    buffers = {f.path: buffers[os.path.realpath(f.path)] for f in found.files if buffers and os.path.realpath(f.path) in buffers}
+    if buffers:  # by the path discovery gave the file, however the caller spelled it
+        given = {os.path.realpath(path): data for path, data in buffers.items()}
+        buffers = {f.path: given[os.path.realpath(f.path)] for f in found.files if os.path.realpath(f.path) in given}
     return named, found, index_files(found.files, config.root if use_cache else None, jobs=jobs, prefilter=prefilter,
                                      buffers=buffers)
 

@@ -22,6 +22,7 @@ from collections import deque
 from llmlint import exprs as E
 from llmlint.callgraph import is_graph_run
 from llmlint.index import MODULE_SCOPE
+from llmlint.modelcalls import THREAD_HANDOFFS
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit
 
 # Packages whose exception classes can be raised by a model call (SDKs, their HTTP layers, retry wrappers).
@@ -40,8 +41,7 @@ REGISTRATIONS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add
                  "add_websocket_route", "add_handler", "CommandHandler", "MessageHandler", "add_command", "Interface",
                  "ChatInterface"}
 # Calls that run a function given to them and re-raise its exception in the caller.
-PROPAGATING_HANDOFFS = {"asyncio.to_thread", "anyio.to_thread.run_sync", "starlette.concurrency.run_in_threadpool",
-                        "fastapi.concurrency.run_in_threadpool", "map", "filter", "sorted", "min", "max"}
+PROPAGATING_HANDOFFS = frozenset(THREAD_HANDOFFS) | {"map", "filter", "sorted", "min", "max"}
 # Calls whose argument runs somewhere else: its error does not surface at this call.
 DETACHING_CALLS = {"create_task", "ensure_future", "add_task", "start_soon", "run_coroutine_threadsafe", "spawn"}
 

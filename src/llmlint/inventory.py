@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from llmlint import exprs as E
 from llmlint.index import CallSite, FunctionIndex, ModuleIndex
 from llmlint.modelcalls import (
-    Family, family_of_class, is_async_class, is_model_endpoint, match_function, match_method, normalise_path,
+    THREAD_HANDOFFS, Family, family_of_class, is_async_class, is_model_endpoint, match_function, match_method,
+    normalise_path,
 )
 from llmlint.project import Project
 from llmlint.values import Ctx, Ext, Lit, Obj
@@ -115,19 +116,14 @@ def match_call(project: Project, idx: ModuleIndex, fn: FunctionIndex, site: Call
     return call
 
 
-# Calls that run the function they are given (in a thread, an executor): (position of the function, whether the
-# keyword arguments go to it too).
-HAND_OFF_FUNCTIONS = {
-    "asyncio.to_thread": (0, True), "starlette.concurrency.run_in_threadpool": (0, True),
-    "fastapi.concurrency.run_in_threadpool": (0, True), "anyio.to_thread.run_sync": (0, False),
-}
+# Executor methods that run the function they are given, as THREAD_HANDOFFS does for functions.
 HAND_OFF_METHODS = {"run_in_executor": (1, False), "submit": (0, True)}
 
 
 def _handed_off(func, call: E.Call) -> E.Call | None:
     """The call a hand-off makes (`to_thread(f, a, k=v)` is `f(a, k=v)`), at the hand-off's place; else None."""
     if isinstance(func, Ext):
-        spec = HAND_OFF_FUNCTIONS.get(func.name)
+        spec = THREAD_HANDOFFS.get(func.name)
     elif isinstance(func, Obj) and func.path in HAND_OFF_METHODS and func.cls.startswith(("asyncio", "concurrent")):
         spec = HAND_OFF_METHODS[func.path]
     else:

@@ -16,6 +16,12 @@ WRAPPER_METHODS = frozenset(
 )
 # Properties that return the same resource with another response wrapper (`client.messages.with_raw_response.create`).
 RESPONSE_WRAPPERS = frozenset({"with_raw_response", "with_streaming_response"})
+# Calls that run the function they are given in a thread and hand back its result (or raise its error):
+# qualified name -> (position of the function among the arguments, whether the keyword arguments go to it too).
+THREAD_HANDOFFS = {
+    "asyncio.to_thread": (0, True), "starlette.concurrency.run_in_threadpool": (0, True),
+    "fastapi.concurrency.run_in_threadpool": (0, True), "anyio.to_thread.run_sync": (0, False),
+}
 UNBOUNDED = float("inf")
 
 

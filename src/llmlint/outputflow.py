@@ -23,7 +23,6 @@ from functools import cached_property
 
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE
-from llmlint.stores import holds_keys_as_attributes, read_methods, store_of
 from llmlint.values import Ctx, Ext, Func, Klass, Obj
 
 MAX_DEPTH = 40
@@ -255,7 +254,7 @@ class OutputFlow:
         if isinstance(expr, E.Attr):
             return self._attr(expr, ctx, line, depth)
         if isinstance(expr, E.Subscript):
-            stored = self._stored(expr.value, _const_key(expr.index), ctx, line, depth, by_attribute=False)
+            stored = self._stored(expr, ctx, line, depth)
             if stored is not None:
                 return stored
             return self._field(self._taint(expr.value, ctx, line, depth), _const_key(expr.index), subscript=True)
@@ -307,21 +306,19 @@ class OutputFlow:
             out |= self._taint(value, ctx, bline, depth)
         return out
 
-    def _stored(self, base, key, ctx, line, depth, by_attribute: bool):
-        """What a framework state store holds under `key` (`st.session_state.history`, `cl.user_session.get("h")`):
-        every value the project writes there; None when `base` is not a store."""
-        if not isinstance(key, str):
-            return None
-        store = store_of(self.project.resolve(base, ctx, line))
-        if store is None or (by_attribute and not holds_keys_as_attributes(store)):
+    def _stored(self, expr, ctx, line, depth):
+        """What `expr` reads from a framework state store (`st.session_state.history`, `cl.user_session.get("h")`):
+        every value the project writes under that key; None when `expr` reads no store."""
+        read = self.project.store_read(expr, ctx, line)
+        if read is None:
             return None
         out = set()
-        for value, where, written, _ in self.project.store_writes(store, key, ctx):
+        for value, where, written, _ in self.project.store_writes(*read, ctx):
             out |= self._taint(value, where, written, depth)
         return out
 
     def _attr(self, expr, ctx, line, depth):
-        stored = self._stored(expr.base, expr.attr, ctx, line, depth, by_attribute=True)
+        stored = self._stored(expr, ctx, line, depth)
         if stored is not None:
             return stored
         dotted = E.dotted(expr)
@@ -379,10 +376,9 @@ class OutputFlow:
         func = call.func
         if isinstance(func, E.Attr) and func.attr in VALIDATOR_METHODS:
             return set()
-        if isinstance(func, E.Attr) and call.args:  # cl.user_session.get("history")
-            store = store_of(self.project.resolve(func.base, ctx, line))
-            if store is not None and func.attr in read_methods(store):
-                return self._stored(func.base, _const_key(call.args[0]), ctx, line, depth, by_attribute=False) or set()
+        stored = self._stored(call, ctx, line, depth)  # cl.user_session.get("history")
+        if stored is not None:
+            return stored
         if isinstance(func, E.Attr):
             base = self._taint(func.base, ctx, line, depth)
             if base:

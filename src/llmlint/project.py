@@ -11,7 +11,7 @@ from collections import defaultdict
 from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
 from llmlint.sourceroots import ModuleSuffixes
-from llmlint.stores import STORE_PACKAGES, STORES, holds_keys_as_attributes, read_methods, store_of, write_methods
+from llmlint.stores import STORE_PACKAGES, holds_keys_as_attributes, read_methods, store_of, write_methods
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 
 MAX_DEPTH = 12
@@ -110,9 +110,9 @@ class Project:
             return self._resolve_pipe(expr, ctx, at_line, depth)
         if isinstance(expr, (E.Const, E.FStr, E.BinOp, E.Seq, E.DictExpr)):
             return Lit(expr, ctx)
-        if isinstance(expr, E.Subscript) and isinstance(expr.index, E.Const) and isinstance(expr.index.value, str):
-            store = store_of(self.resolve(expr.value, ctx, at_line, depth))  # st.session_state["chain"]
-            return self.stored_value(store, expr.index.value, ctx, depth) if store is not None else None
+        if isinstance(expr, E.Subscript):  # st.session_state["chain"]
+            read = self.store_read(expr, ctx, at_line, depth)
+            return self.stored_value(*read, ctx, depth) if read is not None else None
         if isinstance(expr, E.IfExp):  # `Async() if is_async else Sync()`: the first arm that resolves
             return self._first_known((expr.body, expr.orelse), ctx, at_line, depth)
         if isinstance(expr, E.Unknown) and expr.kind == "BooleanOperation":  # `client or OpenAI()`
@@ -258,7 +258,6 @@ class Project:
             if isinstance(cls, Klass):
                 return Inst(cls.path, cls.qualname)
         if name in fn.defaults:
-            default = fn.defaults[name]
             # a default only tells what the parameter holds when callers pass nothing: trust it for objects
             # (a client), never for constants (a model name callers may override)
             value = self.resolve(default, ctx, None, depth)
@@ -319,9 +318,9 @@ class Project:
         base = self.resolve(expr.base, ctx, at_line, depth)
         if base is None:
             return None
-        store = store_of(base)
-        if store is not None and holds_keys_as_attributes(store) and expr.attr not in read_methods(store) + write_methods(store):
-            found = self.stored_value(store, expr.attr, ctx, depth)  # st.session_state.chain, app.state.llm
+        read = self.store_read(expr, ctx, at_line, depth)
+        if read is not None:
+            found = self.stored_value(*read, ctx, depth)  # st.session_state.chain, app.state.llm
             if found is not None:
                 return found
         return self.member(base, expr.attr, depth)
@@ -377,10 +376,9 @@ class Project:
             if isinstance(wrapped, Obj) and func.name in BINDING_WRAPPERS:  # partial(client.create, model=...)
                 return Obj(wrapped.cls, wrapped.ctor, wrapped.ctor_ctx, wrapped.path, wrapped.chain + ((call, ctx),), wrapped.parts)
             return wrapped
-        if isinstance(func, Ext) and isinstance(call.arg(0), E.Const) and isinstance(call.arg(0).value, str):
-            store, _, method = func.name.rpartition(".")
-            if store in STORES and method in read_methods(store):  # cl.user_session.get("chain")
-                return self.stored_value(store, call.arg(0).value, ctx, depth)
+        read = self.store_read(call, ctx, call.line, depth) if isinstance(func, Ext) else None
+        if read is not None:  # cl.user_session.get("chain")
+            return self.stored_value(*read, ctx, depth)
         if isinstance(func, Ext):
             return Obj(func.name, call, ctx)
         if isinstance(func, Obj):
@@ -481,9 +479,8 @@ class Project:
         while fn is not None:
             assign = _last_assign(self._assigns_named(ctx.path, fn, name), at_line if fn.qualname == ctx.function else None)
             if assign is not None:
-                value = assign.value
-                found = isinstance(value, E.Call) and isinstance(value.func, E.Name) and value.func.id == "dict"
-                return (value, Ctx(ctx.path, fn.qualname)) if found and assign.op == "=" else None
+                found = _is_dict_call(assign.value) and assign.op == "="
+                return (assign.value, Ctx(ctx.path, fn.qualname)) if found else None
             fn = self.indexes[ctx.path].functions.get(fn.parent) if fn.parent else (
                 self.indexes[ctx.path].functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
         return None
@@ -510,6 +507,24 @@ class Project:
         return name in changed
 
     # framework state stores
+    def store_read(self, expr, ctx: Ctx, at_line=None, depth: int = 0) -> tuple | None:
+        """(store, key) when `expr` reads a key of a framework state store: `st.session_state.chain`,
+        `st.session_state["chain"]`, `cl.user_session.get("chain")`; else None. The one place reads are told."""
+        if isinstance(expr, E.Attr):
+            store = store_of(self.resolve(expr.base, ctx, at_line, depth))
+            if store is not None and holds_keys_as_attributes(store) and expr.attr not in read_methods(store) + write_methods(store):
+                return store, expr.attr
+        elif isinstance(expr, E.Subscript) and isinstance(expr.index, E.Const) and isinstance(expr.index.value, str):
+            store = store_of(self.resolve(expr.value, ctx, at_line, depth))
+            if store is not None:
+                return store, expr.index.value
+        elif isinstance(expr, E.Call) and isinstance(expr.func, E.Attr) and isinstance(expr.arg(0), E.Const) \
+                and isinstance(expr.arg(0).value, str):
+            store = store_of(self.resolve(expr.func.base, ctx, at_line, depth))
+            if store is not None and expr.func.attr in read_methods(store):
+                return store, expr.arg(0).value
+        return None
+
     def store_writes(self, store: str, key: str, ctx: Ctx) -> tuple:
         """((value Expr, Ctx, line, op), ...) of every write under `key` in `store` in `ctx`'s project: `=`, or an
         item added to what is stored there (`append`, `+=`)."""
