@@ -18,8 +18,8 @@ MAX_DEPTH = 12
 # Calls that return the function they are given, to be called later (maybe in a thread, maybe with bound arguments).
 SAME_FUNCTION_WRAPPERS = frozenset({
     "chainlit.make_async", "asyncer.asyncify", "asgiref.sync.sync_to_async", "functools.partial", "functools.wraps",
-    "functools.lru_cache", "functools.cache", "anyio.to_thread.run_sync",
-})
+    "functools.lru_cache", "functools.cache",
+})  # (not the thread hand-offs, modelcalls.THREAD_HANDOFFS: they run the function and give its result)
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
 DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
