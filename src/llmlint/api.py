@@ -11,7 +11,8 @@ from llmlint.analysis import Analysis
 from llmlint.config import Config, config_fingerprint, is_enabled, load_config, options_for
 from llmlint.discovery import Discovery, discover
 from llmlint.finding import Report
-from llmlint.indexing import index_files
+from llmlint.incremental import after_edit, invisible_edit, name_counts
+from llmlint.indexing import cached_entry, index_files
 from llmlint.project import Project
 from llmlint.registry import all_rules, instantiate
 from llmlint.scope import analysis_scope, covers
@@ -45,13 +46,17 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
     named, found, indexed = _discover_and_index(paths, config, jobs, use_cache, force_exclude, prefilter, project_scope,
                                                 buffers)
     run_key = _run_key(found, indexed, config)
-    record = indexed.cache.get_run(run_key) if indexed.cache is not None and run_key else None
-    if not (isinstance(record, tuple) and len(record) == 3):
+    cache = indexed.cache if run_key else None
+    record = cache.get_run(run_key) if cache is not None else None
+    if record is None and cache is not None:
+        record = _carried_over(found, indexed, config, run_key)
+    if record is None:
         analysis = _analysis(found, indexed)
         findings = _check(analysis, config, rules)
         record = (findings, *_suppression_facts(analysis, findings))
-        if indexed.cache is not None and run_key:
-            indexed.cache.put_run(run_key, record)
+        if cache is not None:
+            cache.put_run(run_key, record)
+            cache.put_names(run_key, name_counts(analysis.project.indexes.values()))
     findings, comments, statements = record
     displays = {f.path: f.display for f in found.files}
     for path, index in indexed.fresh.items():  # comments may have changed without changing the code
@@ -142,7 +147,32 @@ def _suppression_facts(analysis: Analysis, findings) -> tuple:
     return comments, statements
 
 
-def _run_key(found, indexed, config: Config) -> str | None:
+def _carried_over(found, indexed, config: Config, run_key: str):
+    """The last run's record, when the only code edits since are ones no rule can see (incremental.py); stored
+    under `run_key` too. None otherwise: the project is linked again."""
+    cache = indexed.cache
+    edited = {path: known for path, known in indexed.edited.items() if known[1] != indexed.digests.get(path)}
+    if not edited or any(digest is None for _, digest in edited.values()):
+        return None
+    last_key = _run_key(found, indexed, config, {path: digest for path, (_, digest) in edited.items()})
+    record = cache.get_run(last_key) if last_key else None
+    counts = cache.get_names(last_key) if record is not None else None
+    if counts is None:
+        return None
+    for path, (content_key, _) in edited.items():
+        old, new = cached_entry(cache, content_key), indexed.fresh.get(path)
+        if old is None or old[0] is None or new is None:
+            return None
+        after = after_edit(counts, old[0], new)
+        if not invisible_edit(old[0], new, counts, after):
+            return None
+        counts = after
+    cache.put_run(run_key, record)
+    cache.put_names(run_key, counts)
+    return record
+
+
+def _run_key(found, indexed, config: Config, digests: dict | None = None) -> str | None:
     """A key for the linked results: the code of every relevant file (not its comments), where it is shown and
     which project it belongs to, the configuration and the working directory. None when a digest is unknown."""
     digest = hashlib.blake2b(digest_size=20)
@@ -150,7 +180,9 @@ def _run_key(found, indexed, config: Config) -> str | None:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     for state in indexed.relevant:
         value = indexed.digests.get(state.file.path)
-        if value is None and state.file.path in indexed.fresh:
+        if digests and state.file.path in digests:  # the key of an earlier run, before these files changed
+            value = digests[state.file.path]
+        elif value is None and state.file.path in indexed.fresh:
             return None
         f = state.file
         digest.update(f"{f.path}\0{f.display}\0{f.project_root}\0{value}\0".encode("utf-8", "surrogatepass"))

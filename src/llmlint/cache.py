@@ -19,13 +19,14 @@ import pickle
 import shutil
 import stat
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from llmlint import __version__
 from llmlint.finding import Finding, Problem
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "18"
+INDEX_FORMAT = "19"
 MAGIC = b"llmlint-cache\0"
 TAG_BYTES = 32
 SECRET_BYTES = 32
@@ -214,6 +215,16 @@ class Cache:
 
     def put_run(self, key: str, value) -> None:
         self._write("run", key, self._entry("run-" + key), _dumps(value))
+
+    def get_names(self, key: str):
+        """The identifier mention counts of the modules linked by run `key` (incremental.name_counts), or None."""
+        counts = self._load("names", key, self._entry("names-" + key))
+        if type(counts) is Counter and all(type(k) is int and type(v) is int for k, v in counts.items()):
+            return counts
+        return None
+
+    def put_names(self, key: str, counts) -> None:
+        self._write("names", key, self._entry("names-" + key), _dumps(counts))
 
     def _entry(self, name: str) -> Path:
         return self.dir / name[:2] / name

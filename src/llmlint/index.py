@@ -160,6 +160,7 @@ class ModuleIndex:
     key_strings: list = field(default_factory=list)  # StringConst: the provider keys written in the module
     comments: dict = field(default_factory=dict)  # line -> comment text, for suppressions
     positions_from_ast: bool = False  # positions came from CPython's ast, so no comment moved any of them
+    names: frozenset = frozenset()  # crc32 of every identifier the code mentions other than in `def`/`class` (incremental.py)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:

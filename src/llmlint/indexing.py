@@ -22,6 +22,7 @@ from llmlint.index import MODULE_SCOPE, Span
 from llmlint.prefilter import relevant_closure, scan
 from llmlint.redact import redact_comments
 from llmlint.source import MAX_BYTES, check_syntax, line_count, parse_and_index, python_tree, source_text
+from llmlint.incremental import referenced_names
 from llmlint.sourcelines import code_only, comment_lines
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
@@ -52,6 +53,8 @@ class Indexed:
     fresh: dict = field(default_factory=dict)  # path -> ModuleIndex built or loaded in this run
     cache: Cache | None = None
     parsed: int = 0
+    # path -> (content key, index digest) the last survey found, for each relevant file whose code changed since
+    edited: dict = field(default_factory=dict)
 
     def load_all(self) -> list:
         """Every relevant file's index, from this run or from the cache (built again if gone from it)."""
@@ -104,6 +107,8 @@ def _index_one(job):
         index, problem = parse_and_index(text, path, display, module, is_package)
         if index is None:
             return None, problem, None, None
+        code = code_only(text, index.comments)
+        index.names = referenced_names(text if code is None else code)
         return index, problem, index_digest(index), code_key(text, index.comments, module, is_package) if index.positions_from_ast else None
     except Exception as error:
         return None, internal_error(display, error), None, None
@@ -246,6 +251,9 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     facts = cache.facts() if cache else {}
     known_facts = len(facts)
     for state in result.relevant:
+        known = facts.get(state.previous) if state.previous else None
+        if known is not None:
+            result.edited[state.file.path] = (state.previous, known[1])
         if state.data is None and state.key in facts:  # unchanged: its index is loaded only if linking must rerun
             problem, result.digests[state.file.path], _ = facts[state.key]
             if problem is not None:
