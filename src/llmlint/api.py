@@ -7,15 +7,14 @@ import gc
 import hashlib
 import os
 
-from llmlint.analysis import Analysis
 from llmlint.config import Config, config_fingerprint, is_enabled, load_config, options_for
 from llmlint.discovery import Discovery, discover
 from llmlint.finding import Report
 from llmlint.incremental import after_edit, invisible_edit, name_counts
 from llmlint.indexing import cached_entry, index_files
-from llmlint.project import Project
 from llmlint.registry import all_rules, instantiate
 from llmlint.scope import analysis_scope, covers
+from llmlint.suppress import suppression_comments
 
 
 def lint_paths(
@@ -60,7 +59,7 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
     findings, comments, statements = record
     displays = {f.path: f.display for f in found.files}
     for path, index in indexed.fresh.items():  # comments may have changed without changing the code
-        comments[displays.get(path, path)] = index.comments
+        comments[displays.get(path, path)] = suppression_comments(index.comments)
     reported = {f.display for f in named.files}  # the report scope
     if named is not found:
         findings = [f for f in findings if f.location.path in reported]
@@ -116,7 +115,10 @@ def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, p
                                      buffers=buffers)
 
 
-def _analysis(found, indexed) -> Analysis:
+def _analysis(found, indexed):
+    from llmlint.analysis import Analysis  # linking's modules load only when a run links
+    from llmlint.project import Project
+
     displays = {f.path: f.display for f in found.files}
     roots = {f.path: f.project_root for f in found.files}
     return Analysis(Project(indexed.load_all(), roots), displays)
@@ -139,7 +141,7 @@ def _suppression_facts(analysis: Analysis, findings) -> tuple:
     lines = {(f.location.path, f.location.line) for f in findings}
     for idx in analysis.project.indexes.values():
         display = analysis.display(idx.path)
-        comments[display] = idx.comments
+        comments[display] = suppression_comments(idx.comments)
         for fn in idx.functions.values():
             for site in fn.calls:
                 if (display, site.call.line) in lines:

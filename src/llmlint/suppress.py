@@ -53,6 +53,12 @@ class SuppressionResult:
     notices: list[str] = field(default_factory=list)
 
 
+def suppression_comments(comments: Mapping[int, str]) -> dict[int, str]:
+    """The comments that can hold a suppression (they name llmlint or noqa): all `parse_suppressions` reads, so a
+    run record keeps only these, not every comment of the project."""
+    return {line: text for line, text in comments.items() if "llmlint" in text.lower() or "noqa" in text.lower()}
+
+
 def parse_suppressions(path: str, comments: Mapping[int, str], rules: Mapping[str, RuleMeta]) -> tuple[list[Suppression], list[str]]:
     """The suppressions in one file's comments (line -> comment text), and notices about bare or unknown ones."""
     suppressions: list[Suppression] = []
