@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from llmlint import exprs as E
 from llmlint.index import CallSite, FunctionIndex, ModuleIndex
 from llmlint.modelcalls import (
-    THREAD_HANDOFFS, Family, family_of_class, is_async_class, is_model_endpoint, match_function, match_method,
+    THREAD_HANDOFFS, Family, family_of_class, http_output_caps, is_async_class, is_model_endpoint, match_function, match_method,
     normalise_path,
 )
 from llmlint.project import Project
@@ -40,6 +40,7 @@ class ModelCall:
     model_family: Family | None = None  # the family whose settings apply: the chain's model's, else the call's
     opaque_call: bool = False  # the call's keywords are not all known (`**kwargs` from elsewhere, `*args`)
     opaque_client: bool = False  # the same for the client's or model's constructor and its option calls
+    http_caps: tuple = ()  # a raw request with a fully known body: where its endpoint takes an output cap
 
     @property
     def ctx(self) -> Ctx:
@@ -202,10 +203,7 @@ def _model_behind(project: Project, chain: Obj, depth: int) -> Obj | None:
 
 
 def _posts_to_model(project: Project, call: E.Call, ctx: Ctx) -> bool:
-    url = call.arg(0, "url")
-    if isinstance(call.func, E.Attr) and call.func.attr == "request":
-        url = call.arg(1, "url")
-    text = _url_text(project, url, ctx)
+    text = _url_text(project, _url_of(call), ctx)
     return bool(text) and is_model_endpoint(text)
 
 
@@ -254,13 +252,8 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
     groups["model"] = family.model_args
     for name in PLAIN_SETTINGS:
         groups[name] = (name,)
-    if family.is_http:  # the request body: json={"model": ..., "max_tokens": ...}
-        body = call.call.kwarg("json")
-        if isinstance(body, E.DictExpr):
-            for name, key in (("model", "model"), ("max_tokens", "max_tokens"), ("max_tokens", "max_completion_tokens"),
-                              ("stream", "stream"), ("temperature", "temperature")):
-                if body.get(key) is not None and name not in call.settings:
-                    call.settings[name] = Setting(body.get(key), call.ctx, call.call.line, "call")
+    if family.is_http:  # the request body: json={"model": ..., "max_tokens": ...}, or a dict filled in before
+        _read_http_body(project, call)
     for source, ctx, where in sources:
         items, opaque = project.keywords(source, ctx)
         if opaque:
@@ -278,6 +271,47 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
         model = Setting(first, call.client.ctor_ctx, call.client.ctor.line, "client") if first is not None else None
     call.model_setting = model
     call.model = project.const_str(model.expr, model.ctx) if model is not None else None
+
+
+def _read_http_body(project: Project, call: ModelCall) -> None:
+    """Settings from a raw request's JSON body, and `call.http_caps`: where its endpoint takes an output cap, when
+    every key of the body is known (so a missing cap is missing)."""
+    body = call.call.kwarg("json")
+    opened = project.dict_items(body, call.ctx, call.call.line) if body is not None else None
+    if opened is None:
+        return
+    items, opaque = opened
+    top = {}
+    for key, value, ctx in items:
+        top.setdefault(key, (value, ctx))
+    for name, key in (("model", "model"), ("max_tokens", "max_tokens"), ("max_tokens", "max_completion_tokens"),
+                      ("max_tokens", "max_output_tokens"), ("stream", "stream"), ("temperature", "temperature")):
+        if key in top and name not in call.settings:
+            call.settings[name] = Setting(top[key][0], top[key][1], call.call.line, "call")
+    caps = http_output_caps(_url_text(project, _url_of(call.call), call.ctx))
+    for path in caps:
+        value, ctx = top.get(path[0], (None, None))
+        if len(path) == 2 and value is not None:
+            value = _nested(project, value, ctx, path[1])
+        if value is not None and "max_tokens" not in call.settings:
+            call.settings["max_tokens"] = Setting(value, ctx, call.call.line, "call")
+    if caps and not opaque:
+        call.http_caps = caps
+
+
+def _nested(project: Project, value, ctx: Ctx, key: str):
+    """The value under `key` in the dict `value` (a literal or a name holding one), or None."""
+    opened = project.dict_items(value, ctx)
+    if opened is None:
+        return E.Unknown("opaque")  # cannot tell what it holds: as good as set
+    found = next((v for k, v, _ in opened[0] if k == key), None)
+    return found if found is not None or not opened[1] else E.Unknown("opaque")
+
+
+def _url_of(call: E.Call):
+    if isinstance(call.func, E.Attr) and call.func.attr == "request":
+        return call.arg(1, "url")
+    return call.arg(0, "url")
 
 
 def _setting_from(project: Project, ctx: Ctx, source: E.Call, items, keywords, family: Family, name: str):

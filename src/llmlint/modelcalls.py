@@ -142,6 +142,26 @@ def is_model_endpoint(url_text: str) -> bool:
     return any(marker in url_text for marker in load_table()[1])
 
 
+# Where a raw request's JSON body takes the output cap, by the endpoint the URL names. Anthropic's /v1/messages is
+# not here: the API requires max_tokens, so a request without one fails at once.
+HTTP_OUTPUT_CAPS = (
+    (("/api/generate", "/api/chat"), (("options", "num_predict"),)),  # Ollama
+    (("/chat/completions",), (("max_tokens",), ("max_completion_tokens",))),
+    (("/v1/completions",), (("max_tokens",),)),
+    (("/v1/responses",), (("max_output_tokens",),)),
+    ((":generateContent", ":streamGenerateContent"),
+     (("generationConfig", "maxOutputTokens"), ("generation_config", "max_output_tokens"))),  # Gemini REST
+)
+
+
+def http_output_caps(url_text: str) -> tuple:
+    """The key paths that cap the output of a request to `url_text`, or () when the endpoint is not known here."""
+    for markers, caps in HTTP_OUTPUT_CAPS:
+        if any(marker in url_text for marker in markers):
+            return caps
+    return ()
+
+
 def is_generation_api(api: str) -> bool:
     """Generation calls produce text whose length can be capped (LLM102); query engines and chains are judged by their model."""
     return not api.startswith(("llama_index.query_engine", "llama_index.chat_engine", "http."))

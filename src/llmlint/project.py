@@ -12,6 +12,8 @@ from llmlint import exprs as E
 from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
 from llmlint.sourceroots import ModuleSuffixes
 from llmlint.stores import STORE_PACKAGES, holds_keys_as_attributes, read_methods, store_of, write_methods
+from llmlint.dictfills import UNKNOWN as UNKNOWN_FILLS
+from llmlint.dictfills import dict_fills, with_fills
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 
 MAX_DEPTH = 12
@@ -21,7 +23,6 @@ SAME_FUNCTION_WRAPPERS = frozenset({
     "functools.lru_cache", "functools.cache",
 })  # (not the thread hand-offs, modelcalls.THREAD_HANDOFFS: they run the function and give its result)
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
-DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
 MAX_CALLER_SITES = 24  # calls of one name weighed to learn what a parameter holds
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
@@ -429,6 +430,11 @@ class Project:
                 opaque = opaque or spread_opaque
         return tuple(items), opaque
 
+    def dict_items(self, expr, ctx: Ctx, at_line=None):
+        """((key, value Expr, Ctx), ...), opaque) of a mapping expression (a literal, `dict(...)`, a name holding
+        one, with the keys stored into it later), or None when its keys cannot be known."""
+        return self._dict_items(expr, ctx, at_line, 0)
+
     def _dict_items(self, expr, ctx: Ctx, at_line, depth: int):
         """(items, opaque) of a mapping expression, or None when it is not a dict literal or `dict(...)` call this
         project builds in view and leaves unchanged."""
@@ -443,16 +449,25 @@ class Project:
                 return None
             return self._dict_items(fn.returns[0], Ctx(func.path, fn.qualname), None, depth + 1)
         if isinstance(expr, (E.Name, E.Attr)):
-            # a name or `self.options`, never changed in place in this module (nor in the one defining it)
-            if E.dotted(expr) is not None and self._dict_is_changed(E.dotted(expr), ctx):
+            # a name or `self.options`, with the keys this module (and the one defining it) stores into it later
+            name = E.dotted(expr)
+            fills = self._dict_fills(name, ctx) if name is not None else ()
+            if fills is UNKNOWN_FILLS:
                 return None
             value = self.resolve(expr, ctx, at_line)
-            if isinstance(value, Lit) and value.ctx.path != ctx.path and self._dict_is_changed(E.dotted(expr), value.ctx):
-                return None
+            if isinstance(value, Lit) and value.ctx.path != ctx.path:
+                more = self._dict_fills(name, value.ctx)
+                if more is UNKNOWN_FILLS:
+                    return None
+                fills = (*fills, *more)
             if isinstance(value, Lit) and isinstance(value.expr, E.DictExpr):
-                return self._dict_items(value.expr, value.ctx, None, depth + 1)
-            assigned = self._assigned_call(expr.id, ctx, at_line) if isinstance(expr, E.Name) else None
-            return self._dict_items(assigned[0], assigned[1], None, depth + 1) if assigned is not None else None
+                built = self._dict_items(value.expr, value.ctx, None, depth + 1)
+            else:
+                assigned = self._assigned_call(expr.id, ctx, at_line) if isinstance(expr, E.Name) else None
+                built = self._dict_items(assigned[0], assigned[1], None, depth + 1) if assigned is not None else None
+            if built is None:
+                return None
+            return with_fills(built[0], fills, ctx), built[1]
         if isinstance(expr, E.DictExpr):
             items, opaque = [], False
             for key, value in expr.items:
@@ -485,26 +500,13 @@ class Project:
                 self.indexes[ctx.path].functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
         return None
 
-    def _dict_is_changed(self, name: str, ctx: Ctx) -> bool:
-        """Whether the module stores into the dict named `name` anywhere (`settings["max_tokens"] = 100`,
-        `settings.update(...)`): then its keys at the call are not the ones it was built with."""
-        idx = self.indexes[ctx.path]
-        changed = self._changed_dicts.get(ctx.path)
-        if changed is None:
-            changed = set()
-            for fn in idx.functions.values():
-                for assign in fn.assigns:
-                    target = assign.target_expr
-                    if isinstance(target, E.Subscript) and E.dotted(target.value) is not None:
-                        changed.add(E.dotted(target.value))  # settings["max_tokens"] = ..., self.params["x"] = ...
-                    if assign.op not in ("=", "for", "with") and assign.target and "." not in assign.target:
-                        changed.add(assign.target)  # settings |= {...}
-                for site in fn.calls:
-                    func = site.call.func
-                    if isinstance(func, E.Attr) and E.dotted(func.base) is not None and func.attr in DICT_MUTATORS:
-                        changed.add(E.dotted(func.base))
-            self._changed_dicts[ctx.path] = changed
-        return name in changed
+    def _dict_fills(self, name: str, ctx: Ctx):
+        """The keys module `ctx.path` stores into the dict named `name` after building it (dictfills.py), or
+        UNKNOWN_FILLS when it changes that dict in a way not followed."""
+        table = self._changed_dicts.get(ctx.path)
+        if table is None:
+            table = self._changed_dicts[ctx.path] = dict_fills(self.indexes[ctx.path])
+        return table.get(name, ())
 
     # framework state stores
     def store_read(self, expr, ctx: Ctx, at_line=None, depth: int = 0) -> tuple | None:

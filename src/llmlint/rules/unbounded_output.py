@@ -13,6 +13,10 @@ OPAQUE_APIS = {"bedrock.invoke_model"}
 class UnboundedOutput(Rule):
     def check(self, analysis):
         for call in analysis.model_calls:
+            if call.family.is_http:  # a raw request: capped in its JSON body, where the endpoint says
+                if call.http_caps and "max_tokens" not in call.settings:
+                    yield self._raw_request(analysis, call)
+                continue
             family = call.model_family
             if family.requires_max_tokens or not family.max_tokens_args or call.api in OPAQUE_APIS:
                 continue
@@ -29,3 +33,11 @@ class UnboundedOutput(Rule):
             if where is not None:
                 related.append(Related(analysis.location(*where), "model client created here"))
             yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related)
+
+    def _raw_request(self, analysis, call):
+        cap = call.http_caps[0]
+        named = " or ".join("`" + ".".join(path) + "`" for path in call.http_caps)
+        message = f"the raw request `{call.api}` sends a JSON body with no cap on output tokens ({named})"
+        example = f'"{cap[0]}": {{"{cap[1]}": 512}}' if len(cap) == 2 else f'"{cap[0]}": 512'
+        fix = f"cap the answer at the longest you need: add `{example}` to the request body"
+        return self.report(analysis.location(call.module.path, call.call), message, fix)
