@@ -134,6 +134,7 @@ class ClassIndex:
     span: Span
     decorators: tuple = ()
     attrs: list = field(default_factory=list)  # class-level Assigns
+    fields: dict = field(default_factory=dict)  # annotated class-level names (`client: OpenAI`) -> dotted annotation
 
 
 @compact

@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.exprbuilder import ExprBuilder, literal_text
-from llmlint.exprs import Call, Seq, Unknown, dotted
+from llmlint.exprs import BinOp, Call, Const, Seq, Subscript, Unknown, dotted
 from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
 from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, cst_dotted
 from llmlint.redact import KEY_NAME, KEY_PATTERN, is_key, provider_of, redact, redact_comments, redact_key
@@ -140,7 +140,7 @@ class _Indexer(cst.CSTVisitor):
             if param.default is not None:
                 defaults[pname] = self.exprs.build(param.default)
             if param.annotation is not None:
-                annotations[pname] = dotted(self.exprs.build(param.annotation.annotation)) or ""
+                annotations[pname] = annotated_class(self.exprs.build(param.annotation.annotation))
         info = FunctionIndex(
             qualname,
             node.name.value,
@@ -283,6 +283,8 @@ class _Indexer(cst.CSTVisitor):
             self.index.key_strings.append(StringConst(redact_key(value), self.span(node), context, provider_of(value)))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if self.in_class_body() and isinstance(node.target, cst.Name):  # a dataclass or pydantic field
+            self.frames[-1][1].fields[node.target.value] = annotated_class(self.exprs.build(node.annotation.annotation))
         if node.value is not None:
             is_literal = isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))
             name = _target_text(self.exprs.build(node.target)) if is_literal else ""
@@ -517,3 +519,14 @@ def _walk(module, path, module_name, is_package, line_count, positions, comments
         fn.calls.sort(key=lambda site: (site.call.line, site.call.col, -site.call.end_line, -site.call.end_col))
         _link_call_context(fn)
     return index
+
+
+def annotated_class(annotation) -> str:
+    """The dotted class an annotation names: `OpenAI`, `openai.OpenAI`, and the class inside `Optional[OpenAI]` or
+    `OpenAI | None`; "" for anything else (a union of classes, a generic container)."""
+    if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Optional":
+        annotation = annotation.index
+    elif isinstance(annotation, BinOp) and annotation.op == "|":
+        sides = [side for side in (annotation.left, annotation.right) if side != Const(None)]
+        annotation = sides[0] if len(sides) == 1 else None
+    return dotted(annotation) or ""

@@ -282,8 +282,21 @@ class Project:
         index = params.index(name) - (1 if fn.cls and params and params[0] in ("self", "cls") else 0)
         owner = fn.cls if fn.name == "__init__" else None
         wanted = Klass(ctx.path, owner) if owner else Func(ctx.path, fn.qualname)
+        return self._passed_to(wanted, owner.rsplit(".", 1)[-1] if owner else fn.name, name, index, depth)
+
+    def _passed_to(self, wanted, called_as: str, name: str, index: int, depth: int):
+        """The one object every call of `wanted` (a Func, or a Klass constructed) passes as keyword `name` or at
+        position `index` (-1: by keyword only); None when a call passes nothing there, or they differ."""
+        key = ("passed", wanted, name)
+        if key in self._passed:
+            return self._passed[key]
+        self._passed[key] = None  # (a cycle asks again while this is worked out: unknown)
+        found = self._passed[key] = self._passed_to_uncached(wanted, called_as, name, index, depth)
+        return found
+
+    def _passed_to_uncached(self, wanted, called_as: str, name: str, index: int, depth: int):
         found = None
-        sites = self._sites_named(owner.rsplit(".", 1)[-1] if owner else fn.name)
+        sites = self._sites_named(called_as)
         if len(sites) > MAX_CALLER_SITES:
             return None  # a name called all over the project (`get`, `run`): too many sites to weigh, and rarely one object
         for path, caller, site in sites:
@@ -352,6 +365,10 @@ class Project:
         cls = idx.classes.get(cls_qualname)
         if cls is None:
             return None
+        if attr in cls.fields:  # a dataclass or pydantic field: what the class is built with, else its type
+            found = self._field_value(path, cls, attr, depth)
+            if found is not None:
+                return found
         for assign in reversed(cls.attrs):
             if assign.target == attr:
                 return self.resolve(assign.value, Ctx(path, MODULE_SCOPE), None, depth)
@@ -362,12 +379,50 @@ class Project:
                         value = self.resolve(assign.value, Ctx(path, fn.qualname), assign.line, depth)
                         if value is not None:
                             return value
+        external = False
         for base in cls.bases:
             resolved = self.resolve(base, Ctx(path, MODULE_SCOPE), None, depth)
             if isinstance(resolved, Klass):
                 found = self._class_member(resolved.path, resolved.qualname, attr, depth, seen)
                 if found is not None:
                     return found
+            elif isinstance(resolved, Ext):
+                external = True
+        return self._given_to_base(path, cls_qualname, attr, depth) if external else None
+
+    def _field_value(self, path: str, cls, attr: str, depth: int):
+        """A field's value: the object every construction of the class passes for it (`Tagger(OpenAI())`,
+        `Summarizer(client=OpenAI())`), else, when it has no default, an object of its annotated class."""
+        is_dataclass = any((E.dotted(d.func if isinstance(d, E.Call) else d) or "").endswith("dataclass")
+                           for d in cls.decorators)
+        position = list(cls.fields).index(attr) if is_dataclass else -1  # pydantic fields are keyword-only
+        passed = self._passed_to(Klass(path, cls.qualname), cls.name, attr, position, depth)
+        if passed is not None:
+            return passed
+        if any(assign.target == attr for assign in cls.attrs) or not cls.fields[attr]:
+            return None  # a default: the class attribute says what it is
+        annotated = self.resolve(_dotted_expr(cls.fields[attr]), Ctx(path, MODULE_SCOPE), None, depth)
+        if isinstance(annotated, Ext):
+            return Obj(annotated.name)
+        if isinstance(annotated, Klass):
+            return Inst(annotated.path, annotated.qualname)
+        return None
+
+    def _given_to_base(self, path: str, cls_qualname: str, attr: str, depth: int):
+        """`self.llm` or `self._llm` of a subclass of a framework class, set by the base's own `__init__` from
+        `super().__init__(llm=...)` (pydantic models and LlamaIndex/LangChain components keep their keyword
+        arguments as attributes of that name, or with a leading underscore)."""
+        init = self.indexes[path].functions.get(f"{cls_qualname}.__init__")
+        if init is None:
+            return None
+        keyword = attr.lstrip("_")
+        for site in init.calls:
+            func = site.call.func
+            if isinstance(func, E.Attr) and func.attr == "__init__" and isinstance(func.base, E.Call) \
+                    and E.dotted(func.base.func) == "super":
+                value = site.call.kwarg(keyword)
+                if value is not None:
+                    return self.resolve(value, Ctx(path, init.qualname), site.call.line, depth)
         return None
 
     def _resolve_call(self, call: E.Call, ctx, depth):
