@@ -26,6 +26,7 @@ HTTP_ROOTS = frozenset({"requests", "httpx", "aiohttp"})
 _IMPORT_LINE = re.compile(rb"\n[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))")
 _ENDPOINT = re.compile(rb"/chat/completions|/v1/completions|/v1/messages|/v1/responses|/api/generate|/api/chat|:(?:stream)?[gG]enerateContent")
 _KEY = re.compile(KEY_PATTERN.pattern.encode())
+_IMPORT_MODULE = re.compile(rb"""import_module\(\s*["']([\w.]+)["']""")
 _KEY_PREFIXES = (b"sk-", b"AIza", b"hf_", b"gsk_")
 
 
@@ -69,6 +70,9 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
                     imported.add(f"{base}.{name}" if base else name)
                 if base:
                     edges.add(f"{base}:{name}")
+    if b"import_module" in data:  # a deferred import: importlib.import_module("litellm")
+        for match in _IMPORT_MODULE.finditer(data):
+            imported.add(match.group(1).decode("utf-8", "replace"))
     own_root = module.split(".", 1)[0]
     # an SDK's own modules importing each other are not a use of the SDK (relative imports resolve to its name)
     in_sdk = own_root in SDK_ROOTS  # an SDK's own sources: only its use of another model SDK marks it

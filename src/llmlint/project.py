@@ -23,6 +23,7 @@ SAME_FUNCTION_WRAPPERS = frozenset({
     "functools.lru_cache", "functools.cache",
 })  # (not the thread hand-offs, modelcalls.THREAD_HANDOFFS: they run the function and give its result)
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
+IMPORT_MODULE = Ext("importlib.import_module")
 INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
 MAX_CALLER_SITES = 24  # calls of one name weighed to learn what a parameter holds
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
@@ -369,9 +370,14 @@ class Project:
             found = self._field_value(path, cls, attr, depth)
             if found is not None:
                 return found
+        placeholder = None  # a class attribute set to None (`_client = None`) that a method fills in later
         for assign in reversed(cls.attrs):
             if assign.target == attr:
-                return self.resolve(assign.value, Ctx(path, MODULE_SCOPE), None, depth)
+                value = self.resolve(assign.value, Ctx(path, MODULE_SCOPE), None, depth)
+                if is_something(value):
+                    return value
+                placeholder = value
+                break
         for fn in idx.functions.values():
             if fn.cls == cls_qualname:
                 for assign in fn.assigns:
@@ -388,7 +394,24 @@ class Project:
                     return found
             elif isinstance(resolved, Ext):
                 external = True
-        return self._given_to_base(path, cls_qualname, attr, depth) if external else None
+        found = self._given_to_base(path, cls_qualname, attr, depth) if external else None
+        if found is None:
+            found = self._forwarded(path, cls_qualname, attr, depth)
+        return found if found is not None else placeholder
+
+    def _forwarded(self, path: str, cls_qualname: str, attr: str, depth: int):
+        """A member of a proxy: a class whose `__getattr__(self, name)` returns `getattr(target, name)` (a lazy
+        module loader, a wrapper) has, for any name it does not define, the target's member of that name."""
+        fn = self.indexes[path].functions.get(f"{cls_qualname}.__getattr__")
+        if fn is None or len(fn.params) != 2:
+            return None
+        for value in fn.returns:
+            if isinstance(value, E.Call) and E.dotted(value.func) == "getattr" and len(value.args) == 2 \
+                    and value.args[1] == E.Name(fn.params[1]):
+                target = self.resolve(value.args[0], Ctx(path, fn.qualname), None, depth + 1)
+                if target is not None and not isinstance(target, (Inst, Klass)):
+                    return self.member(target, attr, depth + 1)
+        return None
 
     def _field_value(self, path: str, cls, attr: str, depth: int):
         """A field's value: the object every construction of the class passes for it (`Tagger(OpenAI())`,
@@ -432,6 +455,8 @@ class Project:
             if isinstance(wrapped, Obj) and func.name in BINDING_WRAPPERS:  # partial(client.create, model=...)
                 return Obj(wrapped.cls, wrapped.ctor, wrapped.ctor_ctx, wrapped.path, wrapped.chain + ((call, ctx),), wrapped.parts)
             return wrapped
+        if func == IMPORT_MODULE and isinstance(call.arg(0, "name"), E.Const) and isinstance(call.arg(0, "name").value, str):
+            return self._resolve_import(call.arg(0, "name").value, self.indexes[ctx.path], depth)  # a deferred import
         read = self.store_read(call, ctx, call.line, depth) if isinstance(func, Ext) else None
         if read is not None:  # cl.user_session.get("chain")
             return self.stored_value(*read, ctx, depth)
