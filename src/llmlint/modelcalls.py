@@ -30,6 +30,7 @@ class Family:
     key: str
     provider: str
     classes: tuple[str, ...]
+    not_classes: tuple[str, ...]  # exceptions to `classes` (a glob that also names non-model classes)
     async_classes: tuple[str, ...]
     methods: dict
     functions: dict
@@ -65,6 +66,7 @@ def _family(key: str, raw: dict, all_raw: dict) -> Family:
         key=key,
         provider=raw["provider"],
         classes=tuple(raw.get("classes", ())),
+        not_classes=tuple(raw.get("not-classes", ())),
         async_classes=tuple(raw.get("async-classes", ())),
         methods=dict(methods),
         functions=dict(raw.get("functions", {})),
@@ -99,12 +101,19 @@ def class_matches(spec: str, qualified: str) -> bool:
     parts = [p.removesuffix("()") for p in qualified.split(".")]
     if not fnmatch.fnmatchcase(parts[0], root):
         return False
-    return name == "*" or name in parts[1:]
+    if name == "*" or name in parts[1:]:
+        return True
+    return any(c in name for c in "*?[") and any(fnmatch.fnmatchcase(part, name) for part in parts[1:])
+
+
+def is_family_class(family: Family, qualified: str) -> bool:
+    return any(class_matches(spec, qualified) for spec in family.classes) and not any(
+        class_matches(spec, qualified) for spec in family.not_classes)
 
 
 def family_of_class(qualified: str) -> Family | None:
     for family in load_table()[0]:
-        if any(class_matches(spec, qualified) for spec in family.classes):
+        if is_family_class(family, qualified):
             return family
     return None
 
@@ -124,7 +133,7 @@ def match_method(qualified: str, path: str) -> Match | None:
     """A call of `path` on an instance of `qualified` (`client.chat.completions.create`)."""
     method = normalise_path(path)
     for family in load_table()[0]:
-        if method in family.methods and any(class_matches(spec, qualified) for spec in family.classes):
+        if method in family.methods and is_family_class(family, qualified):
             api = family.methods[method].replace("{class}", qualified.split(".")[-1].removesuffix("()"))
             return Match(family, api, qualified)
     return None
