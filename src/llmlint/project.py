@@ -242,8 +242,10 @@ class Project:
         return self._resolve_global(idx, name, depth + 1)
 
     def _resolve_param(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
-        if name in ("self", "cls") and fn.cls:
+        if name == "self" and fn.cls:
             return Inst(ctx.path, fn.cls)
+        if name == "cls" and fn.cls:  # a classmethod's class: `cls(llm)` builds an instance
+            return Klass(ctx.path, fn.cls)
         passed = self._passed_by_callers(fn, name, ctx, depth)
         if passed is not None:
             return passed
@@ -298,6 +300,13 @@ class Project:
     def _passed_to_uncached(self, wanted, called_as: str, name: str, index: int, depth: int):
         found = None
         sites = self._sites_named(called_as)
+        if isinstance(wanted, Klass):  # factories: `return cls(llm, ...)` in a classmethod
+            sites = [*sites, *(s for s in self._sites_named("cls") if s[0] == wanted.path)]
+        from llmlint.handling import in_test_module
+
+        shipped = [s for s in sites if not in_test_module(self, s[0])]
+        if shipped:  # a test that builds the object with a fake says nothing about what the application passes
+            sites = shipped
         if len(sites) > MAX_CALLER_SITES:
             return None  # a name called all over the project (`get`, `run`): too many sites to weigh, and rarely one object
         for path, caller, site in sites:
