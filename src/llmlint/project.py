@@ -124,11 +124,14 @@ class Project:
     def _first_known(self, options, ctx, at_line, depth):
         """The value of the first of `options` that resolves to something other than `None` (an unset parameter or
         a `None` default falls through to the object built beside it)."""
+        typed_only = None  # an object known only by a parameter's type: an object built beside it says more
         for option in options:
             value = self.resolve(option, ctx, at_line, depth)
-            if is_something(value):
+            if isinstance(value, Obj) and value.ctor is None and not value.chain and not value.parts:
+                typed_only = typed_only or value
+            elif is_something(value):
                 return value
-        return None
+        return typed_only
 
     def resolve_name(self, name: str, ctx: Ctx, at_line=None, depth=0):
         idx = self.indexes[ctx.path]

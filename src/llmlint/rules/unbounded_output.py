@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmlint.finding import Related
+from llmlint.handling import in_test_module
 from llmlint.modelcalls import is_generation_api
 from llmlint.rule import Rule
 
@@ -14,7 +15,8 @@ class UnboundedOutput(Rule):
     def check(self, analysis):
         for call in analysis.model_calls:
             if call.family.is_http:  # a raw request: capped in its JSON body, where the endpoint says
-                if call.http_caps and "max_tokens" not in call.settings:
+                # (not in tests: an integration test posting to the application's own endpoint is not its traffic)
+                if call.http_caps and "max_tokens" not in call.settings and not in_test_module(analysis.project, call.module.path):
                     yield self._raw_request(analysis, call)
                 continue
             family = call.model_family
