@@ -11,7 +11,7 @@ from llmlint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 2  # an error of llmlint's own: like a usage error, never taken for "findings"
-COMMANDS = ("check", "rules", "explain", "inventory", "clean")
+COMMANDS = ("check", "rules", "explain", "inventory", "report", "clean")
 
 
 class DefaultToCheck(click.Group):
@@ -120,6 +120,33 @@ def inventory(paths, fmt, output, config_file, no_cache, unresolved):
     config, _ = _load_config(paths, config_file, None, None, None)
     analysis, problems, _ = _run(lambda: build_analysis(paths, config, use_cache=not no_cache))
     _write(render_inventory(analysis, fmt, unresolved=unresolved), output)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+@main.command(epilog="Examples:\n\n  llmlint report\n\n  llmlint report app/ --format html -o readiness.html\n\n  llmlint report . --requests-per-month 50000 --format json")
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is skipped, not fatal
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown", help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
+@click.option("--requests-per-month", type=click.IntRange(min=1), default=1_000_000, help="Requests per month the monthly cost is computed for (each model call site once per request).")
+@click.option("--chars-per-token", type=click.FloatRange(min=0.5, max=100), default=4.0, help="Characters of prompt text per token.")
+@click.option("--chunk-chars", type=click.IntRange(min=1), default=1_000, help="Characters of each retrieved document (chunk) put into a prompt.")
+@click.option("--price-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Price models as on this date (YYYY-MM-DD) [default: today].")
+def report(paths, fmt, output, config_file, no_cache, requests_per_month, chars_per_token, chunk_chars, price_date):
+    """Assess production readiness: the gap scorecard, cost per call site and per month, worst-case latency per
+    entry point, and the inventory of providers, models and keys."""
+    from llmlint.report import build_report, render_report
+    from llmlint.report.costs import Assumptions
+
+    paths = list(paths) or ["."]
+    _check_output(output)
+    config, _ = _load_config(paths, config_file, None, None, None)
+    assumptions = Assumptions(requests_per_month=requests_per_month, chars_per_token=chars_per_token, chunk_chars=chunk_chars)
+    document, problems = _run(lambda: build_report(paths, config, assumptions, use_cache=not no_cache,
+                                                   price_date=price_date.date() if price_date else None))
+    _write(render_report(document, fmt), output)
     for problem in problems:
         click.echo(str(problem), err=True)
 
