@@ -200,7 +200,9 @@ def test_markdown_is_the_default(tmp_path):
     assert text.startswith("# Production readiness: `fixtures/demo-app`\n")
     assert f"genai-prices {genai_prices.__version__}, prices of {PRICE_DATE}" in text
     assert "At 1,000 requests per month: **≥ $45.66 per month**" in text
-    assert "| Retry spirals (anti-pattern) | ❌ not ready | 2 | 2 of 6 |" in text
+    assert "| Retry spirals (anti-pattern) | ❌ not ready | 2 | 2 of 6 |\n" in text
+    covered = [int(n) for n in re.findall(r"^\d\. \*\*[A-Za-z ]+\*\* \((\d+) calls?, ", text, re.M)]
+    assert len(covered) == 5 and covered == sorted(covered, reverse=True)  # the fixes that cover the most calls first
     assert "| web route `POST /tickets/triage` (`fixtures/demo-app/app/api.py:75`) | 2 | unbounded |" in text
 
 
@@ -292,3 +294,24 @@ def test_bad_option_values_are_usage_errors():
     assert run(str(DEMO), "--requests-per-month", "0").exit_code == 2
     assert run(str(DEMO), "--price-date", "yesterday").exit_code == 2
     assert run(str(DEMO), "--format", "pdf").exit_code == 2
+
+
+def test_readme_example_is_cropped_from_the_real_output():
+    """The README's example is the real Markdown of its command, cropped: each part between `…` lines appears, in
+    order and line for line, in what the command prints today."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- report-output:start -->\n```markdown\n\$ llmlint (.*?)\n(.*?)```\n<!-- report-output:end -->", readme, re.S)
+    command, shown = block.group(1).split(), block.group(2)
+    version = re.search(r"genai-prices (\S+), prices of", shown).group(1)
+    if version != genai_prices.__version__:
+        pytest.skip(f"the README's example was made with genai-prices {version}, {genai_prices.__version__} is installed")
+    assert command[0] == "report"
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    actual = result.output.splitlines()
+    at = 0
+    for part in shown.rstrip("\n").split("\n…\n"):
+        lines = part.splitlines()
+        starts = [i for i in range(at, len(actual) - len(lines) + 1) if actual[i:i + len(lines)] == lines]
+        assert starts, f"this part of the README's report example is not in the output:\n{part}"
+        at = starts[0] + len(lines)

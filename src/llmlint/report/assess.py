@@ -143,6 +143,9 @@ def _affected(analysis, findings, costs) -> dict:
             keys = definitions.get(where, set())
         if not keys and f.rule_id == "LLM002":
             keys = documents.get(where, set())
+        if not keys and f.rule_id == "LLM107":  # the calls whose client takes its key from source
+            keys = {_key(c) for c in analysis.model_calls if "written in source" in _key_source(analysis, c)
+                    and analysis.project.project_root(c.module.path) == _root_of(analysis, f.location.path)}
         if not keys:
             holder = _holder(functions, f.location)
             if holder is not None:
@@ -151,6 +154,10 @@ def _affected(analysis, findings, costs) -> dict:
                 keys = {_key(c) for c in analysis.model_calls if (c.module.path, c.function.qualname) in reached}
         found[f] = keys
     return found
+
+
+def _root_of(analysis, shown: str) -> str | None:
+    return next((analysis.project.project_root(p) for p in analysis.project.indexes if analysis.display(p) == shown), None)
 
 
 def _holder(functions, location):

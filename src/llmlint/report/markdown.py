@@ -53,18 +53,29 @@ def _project(p: dict, document: dict, prices: str) -> str:
     lines = [f"# Production readiness: `{p['root']}`", "",
              f"llmlint {document['tool']['version']} · {p['model_calls']} model call{'s' if p['model_calls'] != 1 else ''} · "
              f"{a['requests_per_month']:,} requests per month · {prices}", ""]
-    lines += ["## Scorecard", "", "| Area | Status | Findings | Model calls affected | Top fix |", "|---|---|---|---|---|"]
+    lines += ["## Scorecard", "", "| Area | Status | Findings | Model calls affected |", "|---|---|---|---|"]
     for row in p["scorecard"]:
         area = f"{row['title']} ({row['kind']})"
-        fix = row["top_fixes"][0]["fix"] if row["top_fixes"] else ""
-        fix = fix.split(" [*] ")[0]
         status = MARK[row["status"]] + ("; " + "; ".join(row["reasons"]) if row["reasons"] else "")
-        lines.append(f"| {cell(area)} | {cell(status)} | {row['findings']} | {row['calls_affected']} of {p['model_calls']} | {cell(fix)} |")
+        lines.append(f"| {cell(area)} | {cell(status)} | {row['findings']} | {row['calls_affected']} of {p['model_calls']} |")
     lines += ["", "Status rules: " + "; ".join(STATUS_RULES) + ".", ""]
+    fixes = top_fixes(p)
+    if fixes:
+        lines += ["Top fixes, by the model calls they cover:", ""]
+        lines += [f"{n}. **{cell(area)}** ({f['calls']} call{'s' if f['calls'] != 1 else ''}, `{cell(f['where'][0])}`): {cell(f['fix'])}"
+                  for n, (area, f) in enumerate(fixes, 1)]
+        lines.append("")
     lines += _costs(p, a)
     lines += _latency(p)
     lines += _inventory(p)
     return "\n".join(lines)
+
+
+def top_fixes(p: dict, limit: int = 5) -> list:
+    """(area, fix) of the fixes that cover the most model calls, across the scorecard's rows that are not ready."""
+    found = [(row["title"], dict(f, fix=f["fix"].split(" [*] ")[0])) for row in p["scorecard"] if row["status"] != "ready"
+             for f in row["top_fixes"]]
+    return sorted(found, key=lambda item: -item[1]["calls"])[:limit]
 
 
 def _costs(p: dict, a: dict) -> list:
