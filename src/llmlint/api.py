@@ -67,6 +67,10 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
     from llmlint.suppress import filter_findings
 
     result = filter_findings(findings, comments, statements, rules)
+    if any(f.path.endswith(".ipynb") for f in found.files):  # positions in notebooks given by cell
+        from llmlint.notebook import place_in_notebooks
+
+        place_in_notebooks(result, found.files, buffers)
     report.findings = sorted(set(result.kept), key=lambda f: f.sort_key)
     report.unused_suppressions = result.unused
     report.notices = named.warnings + result.notices

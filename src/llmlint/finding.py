@@ -23,15 +23,29 @@ class Severity(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Cell:
+    """Where a location in a Jupyter notebook is in its code cell: the cell's number among all the notebook's cells
+    (1-based, as Jupyter shows them and ruff counts them) and the 1-based lines and columns within the cell."""
+
+    number: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
 class Location:
     """A span in a file. `path` is relative to the current directory when possible, POSIX separators.
-    Lines and columns are 1-based; the end column is exclusive (as SARIF's endColumn)."""
+    Lines and columns are 1-based; the end column is exclusive (as SARIF's endColumn). In a notebook, lines and
+    columns are those of the notebook file's JSON text, and `cell` says where that is in the code cell."""
 
     path: str
     line: int
     column: int = 1
     end_line: int = 0
     end_column: int = 0
+    cell: Cell | None = None
 
     def __post_init__(self) -> None:
         if not self.end_line:

@@ -19,9 +19,10 @@ from llmlint import __version__
 from llmlint.cache import Cache, cache_key, is_index_entry, open_cache
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE, Span
+from llmlint.notebook import NotebookError, is_notebook, python_source, read_limit
 from llmlint.prefilter import relevant_closure, scan
 from llmlint.redact import redact_comments
-from llmlint.source import MAX_BYTES, check_syntax, line_count, parse_and_index, python_tree, source_text
+from llmlint.source import check_syntax, line_count, parse_and_index, python_tree, source_text
 from llmlint.sourcelines import code_only, comment_lines
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
@@ -165,7 +166,10 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
     for f in files:
         state = FileState(f)
         if f.path in buffers:
-            _take_text(state, buffers[f.path])
+            try:
+                _take_text(state, python_bytes(f.path, buffers[f.path]))
+            except NotebookError as error:
+                state.problem = Problem(f.display, error.reason)
             states.append(state)
             continue
         try:
@@ -189,6 +193,10 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
                 state.data = _read(f.path)
             except OSError as error:
                 state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
+                states.append(state)
+                continue
+            except NotebookError as error:
+                state.problem = Problem(f.display, error.reason)
                 states.append(state)
                 continue
             if not _take_text(state, state.data):
@@ -319,6 +327,9 @@ def _passed_over(states: list, verdicts: dict, jobs: int) -> list:
         except OSError as error:
             problems.append(Problem(state.file.display, f"cannot read file: {error.strerror or error}"))
             continue
+        except NotebookError as error:
+            problems.append(Problem(state.file.display, error.reason))
+            continue
         todo.append(state)
         texts.append((state.file.display, data))
     for state, verdict in zip(todo, _map(_check_chunk, texts, [len(data) for _, data in texts], jobs)):
@@ -369,8 +380,15 @@ def _job(f, data: bytes) -> tuple:
 
 
 def _read(path: str) -> bytes:
+    """The Python source of the file at `path` (read up to its size limit and one byte more): its bytes, or a
+    notebook's code cells. Raises OSError, or NotebookError for a notebook that cannot be checked."""
     with open(path, "rb") as handle:
-        return handle.read(MAX_BYTES + 1)
+        return python_bytes(path, handle.read(read_limit(path)))
+
+
+def python_bytes(path: str, data: bytes) -> bytes:
+    """The Python source of a file whose bytes are `data`: those bytes, or a notebook's code cells (NotebookError)."""
+    return python_source(data) if is_notebook(path) else data
 
 
 def available_cores() -> int:
