@@ -474,8 +474,7 @@ class NotebookPlaces:
         self.displays = set(displays)
         self.open = open_notebook
         self.known: dict[str, NotebookPositions | None] = {}
-        self.mentions = re.compile("|".join(re.escape(d) + r":(\d+)\b" for d in sorted(self.displays, key=len, reverse=True))
-                                   ) if self.displays else None
+        self._mentions = None
 
     def positions(self, display: str) -> NotebookPositions | None:
         if display not in self.displays:
@@ -496,7 +495,7 @@ class NotebookPlaces:
         notebook (`nb.ipynb:12`, `line 12`) given as cell and line. A notebook's findings carry no edits: they
         would replace JSON text with Python."""
         positions = self.positions(finding.location.path)
-        mentions = any(d in finding.message or d in finding.fix for d in self.displays)
+        mentions = SUFFIX in finding.message or SUFFIX in finding.fix
         if positions is None and not mentions and not any(r.location.path in self.displays for r in finding.related):
             return finding
         return dataclasses.replace(
@@ -515,8 +514,10 @@ class NotebookPlaces:
         `cell 3, line 2`."""
         if not text:
             return text
-        if self.mentions is not None:
-            text = self.mentions.sub(self._mention, text)
+        if SUFFIX in text and self.displays:
+            if self._mentions is None:  # (built once, for the first text that names a notebook)
+                self._mentions = re.compile("|".join(re.escape(d) + r":\d+\b" for d in sorted(self.displays, key=len, reverse=True)))
+            text = self._mentions.sub(self._mention, text)
         if own is not None:
             text = re.sub(r"\bline (\d+)\b", lambda m: "cell {}, line {}".format(*own.cell_line(int(m.group(1)))), text)
         return text
