@@ -304,3 +304,17 @@ def test_notebooks_are_discovered_and_checkpoints_are_not(tmp_path, monkeypatch)
     (tmp_path / ".ipynb_checkpoints" / "a-checkpoint.ipynb").write_text(notebook(("x = 1",)), encoding="utf-8")
     found = discover(["."], load_config(["."], None, all_rules()))
     assert [(f.display, f.module, f.is_package) for f in found.files] == [("a.ipynb", "a", False)]
+
+
+def test_the_inventory_gives_a_notebooks_model_calls_by_cell(at_root):
+    from llmlint.api import build_analysis
+    from llmlint.config import load_config
+    from llmlint.inventory_report import render_inventory
+
+    paths = [str(PROJECT)]
+    analysis, problems, _ = build_analysis(paths, load_config(paths, None, all_rules()), use_cache=False)
+    assert problems == []
+    assert render_inventory(analysis, "text").splitlines()[0] == f"{NOTEBOOK}:cell 8:4:16: openai.chat.completions.create model=gpt-4o"
+    call = json.loads(render_inventory(analysis, "json"))["calls"][0]
+    assert call["cell"] == {"number": 8, "line": 4, "column": 16}
+    assert file_text_at(ROOT / NOTEBOOK, call["line"], call["column"]).startswith("client.chat.completions.create(")

@@ -456,14 +456,33 @@ def place_in_notebooks(result, files, buffers: dict | None = None) -> None:
         path = paths[display]
         data = given.get(os.path.realpath(path))
         if data is None:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+            data = _read_notebook(path)
         return data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
 
     places = NotebookPlaces(paths, open_notebook)
     result.kept = [places.finding(f) for f in result.kept]
     result.unused = [dataclasses.replace(u, location=places.location(u.location)) for u in result.unused]
     result.notices = [places.notice(text) for text in result.notices]
+
+
+def place_rows(rows: list, paths: dict) -> None:
+    """Give inventory rows (dicts with `path`, `line`, `column`, maybe `end_line`) in notebooks by cell, as findings
+    are: `cell` {number, line, column}, and `line`/`column` where the code sits in the notebook file. `paths` maps
+    a display path to the file."""
+    places = NotebookPlaces({d: p for d, p in paths.items() if is_notebook(p)}, lambda d: _read_notebook(paths[d]))
+    for row in rows:
+        positions = places.positions(row["path"])
+        if positions is None:
+            continue
+        if "end_line" in row:
+            row["end_line"] = positions.place(row["end_line"], 1)[0]
+        row["line"], row["column"], number, line, column = positions.place(row["line"], row["column"])
+        row["cell"] = {"number": number, "line": line, "column": column}
+
+
+def _read_notebook(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(MAX_NOTEBOOK_BYTES + 1)
 
 
 class NotebookPlaces:
