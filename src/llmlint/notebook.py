@@ -511,17 +511,23 @@ class NotebookPlaces:
 
     def finding(self, finding: Finding) -> Finding:
         """The finding with its locations in cells and the notebook file, and the positions its text mentions in a
-        notebook (`nb.ipynb:12`, `line 12`) given as cell and line. A notebook's findings carry no edits: they
-        would replace JSON text with Python."""
+        notebook (`nb.ipynb:12`, `line 12`) given as cell and line. A notebook's findings carry no edits or
+        autofixes: they would replace JSON text with Python."""
         positions = self.positions(finding.location.path)
         mentions = SUFFIX in finding.message or SUFFIX in finding.fix
         if positions is None and not mentions and not any(r.location.path in self.displays for r in finding.related):
             return finding
+        fix = self.text(finding.fix, positions)
+        unfixable = {}
+        if positions is not None:  # --fix leaves notebooks alone: no `[*] --fix can ...` hint, no autofixes
+            fix = fix.split(" [*] `--fix", 1)[0]
+            unfixable = {"autofixes": ()} if getattr(finding, "autofixes", None) else {}
         return dataclasses.replace(
             finding,
             location=self.location(finding.location),
             message=self.text(finding.message, positions),
-            fix=self.text(finding.fix, positions),
+            fix=fix,
+            **unfixable,
             edits=() if positions is not None else finding.edits,
             related=tuple(dataclasses.replace(r, location=self.location(r.location),
                                               message=self.text(r.message, self.positions(r.location.path)))
