@@ -318,3 +318,27 @@ def test_the_inventory_gives_a_notebooks_model_calls_by_cell(at_root):
     call = json.loads(render_inventory(analysis, "json"))["calls"][0]
     assert call["cell"] == {"number": 8, "line": 4, "column": 16}
     assert file_text_at(ROOT / NOTEBOOK, call["line"], call["column"]).startswith("client.chat.completions.create(")
+
+
+@pytest.mark.parametrize("layout", ["jupyter", "minified ascii", "one string per cell", "crlf"])
+def test_positions_in_the_file_whatever_its_layout_and_escapes(tmp_path, monkeypatch, layout):
+    monkeypatch.chdir(tmp_path)
+    code = ('from openai import OpenAI\nclient = OpenAI()\n\n'
+            'label = "caf\\u00e9 \U0001F600 \\"quoted\\""; reply = client.chat.completions.create(model="gpt-4o-mini", messages=[])')
+    text = notebook("# Émojis 😀", (code,))
+    document = json.loads(text)
+    if layout == "minified ascii":
+        text = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+    elif layout == "one string per cell":
+        for cell in document["cells"]:
+            cell["source"] = "".join(cell["source"])
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+    elif layout == "crlf":
+        text = text.replace("\n", "\r\n")
+    (tmp_path / "nb.ipynb").write_bytes(text.encode("utf-8"))
+    report = lint_paths(["nb.ipynb"], use_cache=False)
+    assert {where(f)[2:] for f in report.findings} == {(2, 4, 43)}  # after a non-BMP character and escaped quotes
+    loc = report.findings[0].location
+    raw = (tmp_path / "nb.ipynb").read_text(encoding="utf-8").splitlines()[loc.line - 1]
+    assert raw[loc.column - 1 :].startswith("client.chat.completions.create(")
+    assert raw[loc.end_column - 1 - 1] == ")"  # the span ends after the call's `)`
