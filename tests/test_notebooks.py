@@ -342,3 +342,16 @@ def test_positions_in_the_file_whatever_its_layout_and_escapes(tmp_path, monkeyp
     raw = (tmp_path / "nb.ipynb").read_text(encoding="utf-8").splitlines()[loc.line - 1]
     assert raw[loc.column - 1 :].startswith("client.chat.completions.create(")
     assert raw[loc.end_column - 1 - 1] == ")"  # the span ends after the call's `)`
+
+
+@pytest.mark.parametrize(("language", "reason"), [
+    ("python", None), ("Python3", None), ("pyspark", None),
+    ("julia", "not a Python notebook (its kernel's language is julia)"),
+])
+def test_the_kernel_language_decides_whether_cells_are_python(language, reason):
+    text = notebook(("x = 1",), language=language).encode()
+    if reason is None:
+        assert python_source(text) == b"x = 1\n"
+    else:
+        with pytest.raises(NotebookError, match=re.escape(reason)):
+            python_source(text)

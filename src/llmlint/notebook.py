@@ -93,7 +93,7 @@ def _python_source(data: bytes) -> bytes:
         hint = " (`jupyter nbconvert --to notebook` upgrades it)" if version in (1, 2, 3) else ""
         raise NotebookError(f"not a valid notebook: nbformat version {_short(version)}; llmlint reads version 4{hint}")
     language = _language(notebook.get("metadata"))
-    if language and language != "python":
+    if language and not language.startswith(("python", "ipython", "pyspark")):  # python3, IPython 3, PySpark
         raise NotebookError(f"not a Python notebook (its kernel's language is {_short(language)})")
     cells = notebook.get("cells")
     if not isinstance(cells, list):
