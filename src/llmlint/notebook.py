@@ -341,34 +341,19 @@ def _code_cell_tokens(text: str):
     def skip(i: int) -> int:
         return space.match(text, i).end()
 
-    def members(i: int):
-        """(key, offset of its value) for each member of the object opening at `i`; yields the end last."""
+    def items(i: int, close: str):
+        """(key, or True in an array; offset of the value) for each member of the object or element of the array
+        opening at `i` (`close`: `}` or `]`); the caller sends back where the value ends; (None, the end) last."""
         i = skip(i + 1)
-        if text.startswith("}", i):
-            yield None, i + 1
-            return
-        while True:
-            key, i = scan(text, i + 1)
-            i = skip(skip(i) + 1)  # past ':'
-            end = yield key, i
-            i = skip(end)
-            if text.startswith("}", i):
-                yield None, i + 1
-                return
-            i = skip(i + 1)  # past ','
-
-    def elements(i: int):
-        i = skip(i + 1)
-        if text.startswith("]", i):
-            yield None, i + 1
-            return
-        while True:
-            end = yield True, i
-            i = skip(end)
-            if text.startswith("]", i):
-                yield None, i + 1
-                return
-            i = skip(i + 1)
+        while not text.startswith(close, i):
+            key = True
+            if close == "}":
+                key, i = scan(text, i + 1)
+                i = skip(skip(i) + 1)  # past ':'
+            i = skip((yield key, i))
+            if text.startswith(",", i):
+                i = skip(i + 1)
+        yield None, i + 1
 
     def value_end(i: int) -> int:
         return decoder.raw_decode(text, i)[1]
@@ -393,7 +378,7 @@ def _code_cell_tokens(text: str):
                 decoded, end = scan(text, j + 1)
                 tokens.append((decoded, j + 1))
                 return end
-            return tokens, walk(elements(i), token)
+            return tokens, walk(items(i, "]"), token)
         return tokens, value_end(i)
 
     def cell_object(_, i: int) -> int:
@@ -411,17 +396,17 @@ def _code_cell_tokens(text: str):
                 return end
             return value_end(j)
 
-        end = walk(members(i), member)
+        end = walk(items(i, "}"), member)
         cells.append((found["type"], found["tokens"]))
         return end
 
     def top(key, i: int) -> int:
         if key == "cells" and text.startswith("[", i):
             cells.clear()  # (a repeated key: the last one counts, as for json.loads)
-            return walk(elements(i), cell_object)
+            return walk(items(i, "]"), cell_object)
         return value_end(i)
 
-    walk(members(skip(0)), top)
+    walk(items(skip(0), "}"), top)
     return [(number, tokens) for number, (kind, tokens) in enumerate(cells, 1) if kind == "code"]
 
 
