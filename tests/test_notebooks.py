@@ -127,6 +127,12 @@ def test_sarif_of_the_notebook_validates_and_points_at_the_code_in_the_file(at_r
     assert [p["ruleId"] for p in problems if p.get("level", "warning") == "error"] == [], run.stdout
 
 
+def test_a_notebook_location_is_shown_by_cell_line_and_column_as_ruff_does(at_root):
+    report = lint_paths([str(PROJECT)], use_cache=False)
+    assert sorted({f.location.label() for f in report.findings}) == [
+        f"{NOTEBOOK}:cell 8:11:19", f"{NOTEBOOK}:cell 8:4:16", f"{SUMMARIZE}:7:16"]
+
+
 def test_json_gives_the_cell_beside_the_file_position(at_root):
     report = lint_paths([str(PROJECT)], use_cache=False)
     document = json.loads(reporters.render("json", report, all_rules()))
@@ -249,9 +255,7 @@ def test_suppression_comments_work_in_cells_and_their_notices_name_the_cell(tmp_
     (tmp_path / "nb.ipynb").write_text(notebook("# Try", (CALLS[0],), "calls:", (CALLS[1],)), encoding="utf-8")
     report = lint_paths(["nb.ipynb"], use_cache=False)
     assert [where(f) for f in report.findings] == [("LLM103", "nb.ipynb", 4, 2, 9)]
-    assert [str(u).split(": unused")[0] for u in report.unused_suppressions] == ["nb.ipynb:" + str(report.unused_suppressions[0].location.line)]
-    assert report.unused_suppressions[0].location.cell.number == 4
-    assert report.unused_suppressions[0].location.cell.line == 3
+    assert [str(u) for u in report.unused_suppressions] == ["nb.ipynb:cell 4:3: unused suppression: LLM101"]
     assert [n.split(": bare")[0] for n in report.notices] == ["nb.ipynb:cell 4:1"]
 
 

@@ -53,6 +53,15 @@ class Location:
         if not self.end_column:
             object.__setattr__(self, "end_column", self.column + 1 if self.end_line == self.line else 1)
 
+    def label(self, column: bool = True) -> str:
+        """How a person is shown the location (text output, notices): `path:line:column`, or in a notebook
+        `path:cell 3:2:5` (ruff's form: the cell, then the line and column in it)."""
+        if self.cell is not None:
+            where = f"{safe_text(self.path)}:cell {self.cell.number}:{self.cell.line}"
+            return f"{where}:{self.cell.column}" if column else where
+        where = f"{safe_text(self.path)}:{self.line}"
+        return f"{where}:{self.column}" if column else where
+
 
 @dataclass(frozen=True)
 class Edit:
