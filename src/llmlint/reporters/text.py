@@ -28,7 +28,7 @@ def render(report: Report, rules: dict[str, RuleMeta], *, color: bool = False, *
 
 def _finding_lines(finding: Finding, color: bool) -> list[str]:
     loc = finding.location
-    where = _paint(f"{safe_text(loc.path)}:{loc.line}:{loc.column}:", _BOLD, color)
+    where = _paint(f"{loc.label()}:", _BOLD, color)
     rule_id = _paint(finding.rule_id, _SEVERITY_COLOR[finding.severity], color)
     lines = [f"{where} {rule_id} {finding.name} {safe_text(finding.message)}"]
     if finding.fix:
