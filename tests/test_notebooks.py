@@ -359,3 +359,20 @@ def test_the_kernel_language_decides_whether_cells_are_python(language, reason):
     else:
         with pytest.raises(NotebookError, match=re.escape(reason)):
             python_source(text)
+
+
+def test_the_command_line_names_a_broken_notebook_on_one_line_and_reports_the_rest(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from llmlint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.ipynb").write_text('{"cells": [}', encoding="utf-8")
+    (tmp_path / "explore.ipynb").write_text(notebook("# Try", ("from openai import OpenAI\nclient = OpenAI()",),
+                                                      ("reply = client.chat.completions.create(model='gpt-4o-mini', messages=[])",)),
+                                            encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", ".", "--no-cache", "--select", "LLM101"])
+    assert result.exit_code == 1, result.output
+    assert re.search(r"explore\.ipynb:cell 3:1:9\b", result.stdout), result.stdout
+    skipped = [line for line in result.stderr.splitlines() if "broken.ipynb" in line]
+    assert skipped == ["broken.ipynb: skipped: not a valid notebook: invalid JSON: Expecting value (line 1, column 12)"]
