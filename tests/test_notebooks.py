@@ -158,6 +158,8 @@ def test_json_gives_the_cell_beside_the_file_position(at_root):
     (["%%time", "r = f()"], ["", "r = f()"]),
     (["", "%%bash", "echo hi", "ls"], ["", "", "", ""]),
     (["from __future__ import annotations"], ["pass"]),
+    # `%env NAME=value` keeps its value as a string literal where it was written (a pasted key is LLM107's)
+    (["%env OPENAI_API_KEY=sk-x", "%set_env A v", "%env", "%env X=\"q\""], ['OPENAI_API_KEY=     "sk-x"', 'A=         "v"', "pass", "pass"]),
     # not IPython: inside strings and brackets, `%` and `?` are Python's or the prompt's
     (['PROMPT = """You are a helpful assistant.', "!Important: answer briefly", "What is the capital?", '%s"""'],
      ['PROMPT = """You are a helpful assistant.', "!Important: answer briefly", "What is the capital?", '%s"""']),
@@ -376,3 +378,12 @@ def test_the_command_line_names_a_broken_notebook_on_one_line_and_reports_the_re
     assert re.search(r"explore\.ipynb:cell 3:1:9\b", result.stdout), result.stdout
     skipped = [line for line in result.stderr.splitlines() if "broken.ipynb" in line]
     assert skipped == ["broken.ipynb: skipped: not a valid notebook: invalid JSON: Expecting value (line 1, column 12)"]
+
+
+def test_a_key_pasted_into_a_percent_env_magic_is_a_hardcoded_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    key = "sk-proj-" + "Q3v8ZxT1mN4bR7kW2yH6pL9sD0fJ5gA8cE1uI3oP7qV2"
+    (tmp_path / "nb.ipynb").write_text(notebook("# Setup", (f"%env OPENAI_API_KEY={key}\nfrom openai import OpenAI",)), encoding="utf-8")
+    report = lint_paths(["nb.ipynb"], use_cache=False)
+    assert [where(f) for f in report.findings] == [("LLM107", "nb.ipynb", 2, 1, 21)]
+    assert key not in json.dumps(json.loads(reporters.render("json", report, all_rules())))

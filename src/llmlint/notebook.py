@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import json
+import keyword
 import os
 import re
 
@@ -39,6 +40,9 @@ _TIMED = re.compile(r"([ \t]*)(%timeit|%time)([ \t]+)(?=[^ \t\-])")
 # automagics (a magic written without `%`, on by default in IPython) that cannot be Python as written: `pip install x`
 _AUTOMAGIC = re.compile(r"([ \t]*)(?:pip|conda|mamba|cd|load_ext|reload_ext|autoreload|matplotlib|env|set_env|run|timeit|time)"
                         r"[ \t]+(?!(?:if|else|in|is|and|or|not|for)\b)[\w.\"'$/~]")
+# `%env NAME=value` / `%set_env NAME value` sets an environment variable: often a provider key pasted into the
+# notebook. It becomes `NAME=  "value"`, the literal where the value was, so LLM107 sees the key where it is written
+_ENV = re.compile(r"([ \t]*)%(?:env|set_env)[ \t]+([A-Za-z_]\w*)(?:[ \t]*=[ \t]*|[ \t]+)([^\s\"'\\#]+)[ \t]*\Z")
 _ASSIGNED = re.compile(r"[ \t]*[\w.\[\], \t*]+=[ \t]*[!%]")  # `files = !ls`, `env = %env`: a magic's output assigned
 _FUTURE = re.compile(r"([ \t]*)from[ \t]+__future__[ \t]+import[ \t]+[\w, \t]+\Z")  # Python wants these first in a file
 
@@ -219,6 +223,10 @@ def _replace_magic(line: str) -> tuple[str | None, bool]:
     if timed:
         indent, magic, space = timed.groups()
         return indent + "pass;" + " " * (len(magic) - 5) + space + line[timed.end():], True
+    env = _ENV.match(line)
+    if env and not keyword.iskeyword(env.group(2)):
+        head = env.group(1) + env.group(2) + "="
+        return head + " " * (env.start(3) - len(head)) + '"' + env.group(3) + '"', True
     indent = line[: len(line) - len(line.lstrip(" \t"))]
     if _ESCAPE.match(line) or _HELP_AFTER.match(line) or _AUTOMAGIC.match(line) or _FUTURE.match(line):
         return indent + "pass", False
