@@ -262,8 +262,6 @@ def test_suppression_comments_work_in_cells_and_their_notices_name_the_cell(tmp_
 
 
 def test_the_cache_keys_on_the_code_and_positions_follow_the_notebook(tmp_path, monkeypatch):
-    from llmlint import api
-
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
     cells = [("from openai import OpenAI\nclient = OpenAI()",), "## Ask", ("client.chat.completions.create(model='gpt-4o-mini', messages=[])",)]
@@ -274,7 +272,11 @@ def test_the_cache_keys_on_the_code_and_positions_follow_the_notebook(tmp_path, 
     nb = nbformat.reads(notebook("# Intro\n\nWhat the models say.", *cells), as_version=4)
     nb.cells[3].outputs = [new_output("stream", name="stdout", text="ok\n")]
     (tmp_path / "nb.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
-    _, _, indexed = api._discover_and_index(["."], api.load_config(["."], None, all_rules()), 0, True, False, True, True)
+    from llmlint.config import load_config
+    from llmlint.discovery import discover
+    from llmlint.indexing import index_files
+
+    indexed = index_files(discover(["."], load_config(["."], None, all_rules())).files, str(tmp_path))
     assert indexed.parsed == 0
     second = lint_paths(["."])
     assert {where(f)[2:4] for f in second.findings} == {(4, 1)}

@@ -339,6 +339,15 @@ class NotebookPositions:
         return self.place(line, 1)[2:4]
 
 
+def cell_source_lines(data: bytes, number: int) -> list[str] | None:
+    """The lines of code cell `number` of the notebook `data` as written (IPython syntax and all), or None when
+    it has no such code cell (text output shows them under a finding)."""
+    for found, tokens in _code_cell_tokens(_notebook_text(data)):
+        if found == number:
+            return cell_lines("".join(decoded for decoded, _ in tokens))
+    return None
+
+
 def _code_cell_tokens(text: str):
     """(cell number, [(decoded string, offset of its first character in `text`)]) for each code cell of a notebook's
     JSON text, in order: the strings of its `source` (one string, or a list of them)."""
