@@ -238,9 +238,32 @@ def test_unknown_model_stays_unknown(tmp_path):
     call = costs["calls"][0]
     assert call["price"] is None and call["cost_per_month"] is None
     assert call["price_unknown_reason"] == f"no price for `acme-finetune-7` in genai-prices {genai_prices.__version__}"
-    assert costs["unpriced_calls"] == 1 and costs["total_per_month"] == 0 and costs["total_is_lower_bound"] is True
+    assert costs["unpriced_calls"] == 1 and costs["total_per_month"] is None and costs["total_is_lower_bound"] is True
     text = run(str(tmp_path), "--price-date", PRICE_DATE, "--no-cache").output
-    assert "| unknown: no price for `acme-finetune-7`" in text and "not priced" in text
+    assert "| unknown: no price for `acme-finetune-7`" in text and "1 call site not costed" in text
+
+
+def test_prompt_not_found_is_unknown_not_zero(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'qa'\n", encoding="utf-8")
+    (tmp_path / "qa.py").write_text(textwrap.dedent('''\
+        from langchain.chains import ConversationalRetrievalChain
+        from langchain_openai import ChatOpenAI
+
+
+        def make_chain(retriever):
+            return ConversationalRetrievalChain.from_llm(llm=ChatOpenAI(model="gpt-4o", timeout=30), retriever=retriever)
+
+
+        def ask(retriever, question, history):
+            chain = make_chain(retriever)
+            return chain({"question": question, "chat_history": history})["answer"]
+        '''), encoding="utf-8")
+    result = run(str(tmp_path), "--format", "json", "--price-date", PRICE_DATE, "--no-cache")
+    assert result.exit_code == 0, result.output
+    [call] = json.loads(result.output)["projects"][0]["costs"]["calls"]
+    # the chain's prompts are LangChain's own, out of sight: the size is unknown, and so is the cost, not $0
+    assert call["prompt_found"] is False and call["input_tokens"] is None
+    assert call["price"]["model"] == "gpt-4o" and call["cost_per_month"] is None
 
 
 def test_bounded_retry_policy_is_read(tmp_path):

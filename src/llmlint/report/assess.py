@@ -238,6 +238,7 @@ def _costs(analysis, costs: list[CallCost], findings, prices, a: Assumptions) ->
             "function": safe_text(call.function.qualname),
             "api": safe_text(call.api),
             "model": safe_text(call.model) if call.model else None,
+            "prompt_found": entry.prompt_found,
             "prompt_tokens": entry.prompt_tokens,
             "unknown_values": entry.holes,
             "documents": [{"retrieval": safe_text(f"{d.retrieval.api} ({analysis.display(d.retrieval.module.path)}:{d.retrieval.site.call.line})"),
@@ -264,8 +265,8 @@ def _costs(analysis, costs: list[CallCost], findings, prices, a: Assumptions) ->
                          "share": round(r["cost_per_month"] / total, 4) if total else 0.0})
     return {
         "calls": rows,
-        "total_per_month": round(total, 2),
-        "total_per_1k_requests": round(sum(r["cost_per_1k_requests"] for r in known), 4),
+        "total_per_month": round(total, 2) if known else None,
+        "total_per_1k_requests": round(sum(r["cost_per_1k_requests"] for r in known), 4) if known else None,
         "total_is_lower_bound": any(r["lower_bound"] for r in known) or len(known) < len(rows),
         "unpriced_calls": len(rows) - len(known),
         "dominant": dominant,

@@ -62,8 +62,15 @@ class CallCost:
     is_lower_bound: bool = False
 
     @property
+    def prompt_found(self) -> bool:
+        """Some of the prompt is seen (text or a value unknown until run time); else its size is unknown."""
+        return bool(self.prompt_chars or self.holes)
+
+    @property
     def input_tokens(self) -> int | None:
-        return None if self.document_tokens is None else self.prompt_tokens + self.document_tokens
+        if self.document_tokens is None or not self.prompt_found:
+            return None
+        return self.prompt_tokens + self.document_tokens
 
 
 def prompt_estimate(analysis, call, assumptions: Assumptions) -> tuple[int, int, int]:
@@ -122,8 +129,8 @@ def request_cost(prices, entry: CallCost, input_tokens: int | None = None, outpu
 def output_cap(analysis, call) -> tuple[int | None, bool]:
     """(the cap on output tokens, whether it is known): (None, True) when there is none."""
     setting = call.settings.get("max_tokens")
-    if setting is None:
-        return None, True
+    if setting is None:  # none seen; with `**kwargs` from elsewhere on the call or client, one may be in there
+        return None, not (call.opaque_call or call.opaque_client)
     value = number(analysis.project, setting.expr, setting.ctx)
     if value is UNKNOWN:
         return None, False

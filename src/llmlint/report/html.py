@@ -117,7 +117,7 @@ def _costs(p: dict, a: dict) -> str:
     out = ["<h2>Cost per call site</h2>",
            f"<p>At {a['requests_per_month']:,} requests per month: <strong>{escape(money(c['total_per_month'], c['total_is_lower_bound']))} per month</strong> "
            f"({escape(money(c['total_per_1k_requests'], c['total_is_lower_bound']))} per 1,000 requests)"
-           + (f"; {c['unpriced_calls']} call sites not priced" if c["unpriced_calls"] else "") + ".</p>",
+           + (f"; {c['unpriced_calls']} call sites not costed (price or prompt unknown)" if c["unpriced_calls"] else "") + ".</p>",
            _chart(c["calls"]),
            '<table class="sortable costs"><thead><tr><th data-sort>Call site</th><th data-sort>Model</th><th data-sort>Input tokens</th>'
            "<th data-sort>Output cap</th><th data-sort>$ per 1,000 requests</th><th data-sort>$ per month</th></tr></thead><tbody>"]

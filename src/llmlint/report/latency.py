@@ -36,7 +36,8 @@ class Part:
     unknown: list = field(default_factory=list)  # what could not be read
 
     def add(self, other: "Part") -> "Part":
-        return Part(self.seconds + other.seconds, self.unbounded or other.unbounded, self.unknown + other.unknown)
+        unknown = self.unknown + [u for u in other.unknown if u not in self.unknown]
+        return Part(self.seconds + other.seconds, self.unbounded or other.unbounded, unknown)
 
 
 @dataclass
@@ -167,11 +168,11 @@ def call_latency(analysis, call, policies, global_roots) -> CallLatency:
     sdk_retries, sdk_waits = _sdk_retries(analysis, call)
     worst = Part()
     if timeout is None:
-        worst.unknown.append(f"timeout of `{call.api}` ({source})")
+        worst.unknown.append(f"timeout at {analysis.display(call.module.path)}:{call.call.line} ({source})")
     elif timeout == UNBOUNDED:
         worst.unbounded = True
     if sdk_retries is None:
-        worst.unknown.append(f"retries of the {family.provider} SDK")
+        worst.unknown.append(f"retries of the {family.provider} client at {analysis.display(call.module.path)}:{call.call.line}")
         attempts = 1.0
     else:
         attempts = 1.0 + sdk_retries

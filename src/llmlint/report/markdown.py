@@ -84,7 +84,7 @@ def _costs(p: dict, a: dict) -> list:
     total = money(c["total_per_month"], c["total_is_lower_bound"])
     lines.append(f"At {a['requests_per_month']:,} requests per month: **{total} per month** "
                  f"({money(c['total_per_1k_requests'], c['total_is_lower_bound'])} per 1,000 requests)"
-                 + (f"; {c['unpriced_calls']} call site{'s' if c['unpriced_calls'] != 1 else ''} not priced" if c["unpriced_calls"] else "") + ".")
+                 + (f"; {c['unpriced_calls']} call site{'s' if c['unpriced_calls'] != 1 else ''} not costed (price or prompt unknown)" if c["unpriced_calls"] else "") + ".")
     lines += ["", "| Call site | Model | Input tokens | Output cap | Price in / out per MTok | $ per 1,000 requests | $ per month |",
               "|---|---|---|---|---|---|---|"]
     for r in sorted(c["calls"], key=lambda r: -(r["cost_per_month"] or -1)):
@@ -105,7 +105,7 @@ def _costs(p: dict, a: dict) -> list:
 
 def _tokens(r: dict) -> str:
     if r["input_tokens"] is None:
-        return f"{r['prompt_tokens']:,} + documents of unknown size"
+        return "unknown: prompt not found" if not r["prompt_found"] else f"{r['prompt_tokens']:,} + documents of unknown size"
     text = f"{r['input_tokens']:,}"
     details = []
     if r["document_tokens"]:
@@ -142,7 +142,7 @@ def _latency(p: dict) -> list:
             timeout = "no timeout" if slowest["timeout"] == "unbounded" else (
                 f"timeout {slowest['timeout']:g} s ({slowest['timeout_source']})" if slowest["timeout"] is not None else "timeout unknown")
             attempts = slowest["attempts"]
-            why.append(f"`{slowest['where']}`: {timeout} × {attempts:g} attempts" if isinstance(attempts, (int, float)) else f"`{slowest['where']}`: {timeout}")
+            why.append(f"`{slowest['where']}`: {timeout} × {attempts:g} attempt{'s' if attempts != 1 else ''}" if isinstance(attempts, (int, float)) else f"`{slowest['where']}`: {timeout}")
         if any(c["blocks_event_loop"] for c in e["calls"]):
             why.append("blocks the event loop (every other request waits too)")
         why += e["worst_case"]["unknown"]
