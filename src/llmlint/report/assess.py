@@ -133,7 +133,9 @@ def _affected(analysis, findings, costs) -> dict:
         for doc in entry.documents:
             for path, line in doc.sites:
                 documents.setdefault((analysis.display(path), line), set()).add(_key(entry.call))
-    functions = [(analysis.display(idx.path), idx, fn) for idx, fn in analysis.project.functions()]
+    functions: dict = {}
+    for idx, fn in analysis.project.functions():
+        functions.setdefault(analysis.display(idx.path), []).append((idx, fn))
     graph = analysis.callgraph
     found = {}
     for f in findings:
@@ -163,8 +165,8 @@ def _root_of(analysis, shown: str) -> str | None:
 def _holder(functions, location):
     """The innermost function (decorators included) holding a location, not module code."""
     best = None
-    for shown, idx, fn in functions:
-        if shown != location.path or fn.qualname == "<module>":
+    for idx, fn in functions.get(location.path, ()):
+        if fn.qualname == "<module>":
             continue
         first = min([fn.span.line] + [s.line for s in fn.decorator_spans])
         if first <= location.line <= fn.span.end_line and (best is None or first >= best[2]):

@@ -92,7 +92,10 @@ def cost_calls(analysis, prices, assumptions: Assumptions) -> list[CallCost]:
     documents = documents_by_call(analysis)
     found = []
     for call in analysis.model_calls:
-        chars, holes, tokens = prompt_estimate(analysis, call, assumptions)
+        try:
+            chars, holes, tokens = prompt_estimate(analysis, call, assumptions)
+        except RecursionError:  # a prompt built deeper than the assembler can follow: its size is unknown
+            chars, holes, tokens = 0, 0, 0
         entry = CallCost(call, chars, holes, tokens)
         entry.documents = documents.get(_key(call), [])
         entry.document_tokens = document_tokens(entry.documents, assumptions)
