@@ -389,3 +389,10 @@ def test_a_key_pasted_into_a_percent_env_magic_is_a_hardcoded_key(tmp_path, monk
     report = lint_paths(["nb.ipynb"], use_cache=False)
     assert [where(f) for f in report.findings] == [("LLM107", "nb.ipynb", 2, 1, 21)]
     assert key not in json.dumps(json.loads(reporters.render("json", report, all_rules())))
+
+
+def test_the_pre_commit_hook_is_given_notebooks():
+    yaml = pytest.importorskip("yaml")  # (pre-commit's own dependencies, in the test extra)
+    identify = pytest.importorskip("identify.identify")
+    hook = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))[0]
+    assert set(hook["types_or"]) & identify.tags_from_path(str(ROOT / NOTEBOOK))  # pre-commit tags .ipynb `jupyter`
