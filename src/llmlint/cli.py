@@ -49,7 +49,9 @@ def main():
 
 @main.command(epilog="Examples:\n\n  llmlint\n\n  llmlint check src/ --format sarif -o llmlint.sarif\n\n  llmlint check app.py --select LLM1 --ignore LLM106")
 @click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is skipped, not fatal
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default=None, help="Output format; text is --output-format full or concise  [default: text]")
+@click.option("--output-format", type=click.Choice(["full", "concise", "json", "sarif", "github"]), default=None,
+              help="Output format, as ruff names them: full (each finding with its source and a caret under it, and the fix) or concise (one line per finding), or a machine format  [default: full]")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--select", multiple=True, help="Rules to run: ids, names or id prefixes (LLM1), comma-separated.")
 @click.option("--ignore", multiple=True, help="Rules to skip: ids, names or id prefixes, comma-separated.")
@@ -61,21 +63,22 @@ def main():
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too (for pre-commit).")
 @click.option("--files-only", is_flag=True, help="Judge the named files alone, not within their projects (cross-file findings are missed).")
 @click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments that matched no finding.")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings (ruff's --statistics).")
 @click.option("--sarif-category", default=None, help="SARIF automationDetails.id, to tell several uploads apart.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary and no skipped-file lines.")
 @click.option("--stdin-filename", metavar="PATH", default=None,
               help="Read the text of PATH from standard input (an editor's buffer) and judge it as that file, within its project.")
 def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude, files_only,
-          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename):
+          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename, output_format):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
     from llmlint.redact import safe_text
     from llmlint.reporters import render
+    from llmlint.reporters.text import project_notes, summary
     from llmlint.reporters.text import statistics as render_statistics
-    from llmlint.reporters.text import summary
 
     paths = list(paths) or ["."]
+    fmt, style = _output_format(fmt, output_format, statistics)
     buffers = None
     if stdin_filename is not None:  # `llmlint check --stdin-filename app/llm.py -` (ruff's convention)
         if paths not in (["."], ["-"]) or not os.path.isfile(stdin_filename):
@@ -83,10 +86,14 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
         paths, buffers = [stdin_filename], {os.path.abspath(stdin_filename): sys.stdin.buffer.read()}
     _check_output(output)
     config, rules = _load_config(paths, config_file, select, ignore, fail_on)
-    report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
-                                       project_scope=not files_only, buffers=buffers))
+    with _progress_line(quiet):
+        report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
+                                         project_scope=not files_only, buffers=buffers))
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text = render(fmt, report, rules, color=color, category=sarif_category)
+    if statistics:  # the table replaces the listing, as in ruff, and is printed under -q too
+        text = render_statistics(report, as_json=fmt == "json")
+    else:
+        text = render(fmt, report, rules, color=color, category=sarif_category, style=style, source_lines=_source_lines(buffers))
     _write(text, output)
     if not quiet:
         for problem in report.problems:
@@ -96,8 +103,8 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
         if report_unused_suppressions:
             for unused in report.unused_suppressions:
                 click.echo(safe_text(f"unused suppression: {unused}"), err=True)
-        if statistics:
-            click.echo(render_statistics(report), err=True, nl=False)
+        for note in project_notes(report):
+            click.echo(note, err=True)
         click.echo(summary(report), err=True)
     failing = [f for f in report.findings if f.severity.rank >= config.fail_on.rank]
     _exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
@@ -187,6 +194,47 @@ def clean(paths):
     for path in paths or ["."]:
         if clean_cache(path):
             click.echo(f"removed {os.path.join(path, '.llmlint_cache')}", err=True)
+
+
+def _output_format(fmt: str | None, output_format: str | None, statistics: bool) -> tuple[str, str]:
+    """(reporter, text style) from --format and --output-format (ruff's name for the option; `--format text` is the
+    text family, whose style --output-format picks)."""
+    style = "full"
+    if output_format in ("full", "concise"):
+        if fmt not in (None, "text"):
+            raise click.UsageError(f"--output-format {output_format} is a text format; it does not go with --format {fmt}")
+        fmt, style = "text", output_format
+    elif output_format is not None:
+        if fmt not in (None, output_format):
+            raise click.UsageError(f"--format {fmt} and --output-format {output_format} ask for two formats; give one")
+        fmt = output_format
+    fmt = fmt or "text"
+    if statistics and fmt not in ("text", "json"):
+        raise click.UsageError(f"--statistics prints a table (text or json); it does not go with --format {fmt}")
+    return fmt, style
+
+
+def _source_lines(buffers):
+    """The source lines the full text format shows: files under the folder reported paths are relative to, or the
+    buffer read from standard input."""
+    from llmlint.gitinfo import report_base
+    from llmlint.reporters.text import read_source_lines
+
+    return read_source_lines(report_base(), buffers)
+
+
+def _progress_line(quiet: bool):
+    """A progress line on stderr for a long run, only on a terminal and never under -q (llmlint.progress)."""
+    from llmlint.progress import progress_line
+
+    return progress_line(enabled=not quiet and _stderr_is_terminal())
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _load_config(paths, config_file, select, ignore, fail_on):

@@ -92,12 +92,16 @@ class Finding:
     fix: str
     edits: tuple[Edit, ...] = ()
     related: tuple[Related, ...] = ()
+    api: str = ""  # the canonical API of the model call it is about (`langchain.chain.invoke`); the message names the call as written
+    note: str = ""  # context shared by a rule's findings in one project, shown once per project (LLM106's "no instrumentation")
 
     def __post_init__(self) -> None:
         # messages quote analysed code (a model name, a prompt): never a whole key, never a control character
         object.__setattr__(self, "message", safe_text(self.message))
         if self.fix:
             object.__setattr__(self, "fix", safe_text(self.fix))
+        if self.note:
+            object.__setattr__(self, "note", safe_text(self.note))
 
     @property
     def sort_key(self) -> tuple:

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from llmlint import __version__
+from llmlint import __version__, progress
 from llmlint.cache import Cache, cache_key, is_index_entry, open_cache
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE, Span
@@ -234,6 +234,7 @@ def _is_manifest_entry(known) -> bool:
 def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True, buffers: dict | None = None) -> Indexed:
     """Survey `files` (discovery SourceFiles), then index the relevant ones that the cache does not hold."""
     cache = open_cache(cache_root) if cache_root else None
+    progress.stage("reading", len(files))
     states = survey(files, cache, buffers)
     problems = [s.problem for s in states if s.problem is not None]
     readable = [s for s in states if s.problem is None]
@@ -275,6 +276,7 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
         if state.data is None:  # described by the manifest, but its index is gone from the cache
             state.data = _read(state.file.path)
     jobs_list = [_job(s.file, s.data) for s in todo]
+    progress.stage("parsing", len(jobs_list))
     for state in states:  # the bytes are in jobs_list now, or no longer needed
         state.data = None
     outcomes = _run(jobs_list, jobs)
@@ -295,6 +297,7 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     if cache is not None and len(facts) != known_facts:
         cache.save_facts(facts)
     result.parsed = len(todo)
+    progress.stage("linking and checking")
     return result
 
 
@@ -420,7 +423,7 @@ def _map(chunk_function, items: list, sizes: list, jobs: int, in_process=None) -
     enough items to repay its start-up, else here (one item at a time with `in_process` when given)."""
     workers = worker_count(jobs)
     if workers <= 1 or len(items) < IN_PROCESS_LIMIT:
-        return [in_process(item) for item in items] if in_process else chunk_function(items)
+        return [_counted(in_process, item) for item in items] if in_process else chunk_function(items)
     # biggest first so that one huge file does not finish last; chunks keep pickling overhead low
     order = sorted(range(len(items)), key=lambda i: -sizes[i])
     chunk = max(1, min(32, len(order) // (workers * 8) or 1))
@@ -430,4 +433,11 @@ def _map(chunk_function, items: list, sizes: list, jobs: int, in_process=None) -
         for ids, out in zip(chunks, pool.map(chunk_function, [[items[i] for i in ids] for ids in chunks])):
             for i, result in zip(ids, out):
                 results[i] = result
+            progress.advance(len(ids))
     return results
+
+
+def _counted(function, item):
+    result = function(item)
+    progress.advance()
+    return result

@@ -33,6 +33,8 @@ def _finding(finding: Finding) -> dict:
         **_span(finding.location),
         **_cell(finding.location),
         "message": safe_text(finding.message),
+        "api": finding.api or None,
+        "note": finding.note or None,
         "fix": safe_text(finding.fix) if finding.fix else finding.fix,
         "edits": [{**_span(e.location), "replacement": redact(e.replacement)} for e in finding.edits],
         "related": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llmlint.finding import Related
 from llmlint.modelcalls import is_generation_api
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written
 
 # APIs whose output cap sits inside a JSON body or a provider-specific blob the analysis does not open.
 OPAQUE_APIS = {"bedrock.invoke_model"}
@@ -22,10 +22,10 @@ class UnboundedOutput(Rule):
                 continue  # **kwargs from elsewhere may carry the cap
             if call.client is not None and call.client.ctor is None and not call.client.parts:
                 continue  # a model object passed in: its construction is not visible
-            message = f"`{call.api}` sets no cap on output tokens ({', '.join('`' + k + '`' for k in family.max_tokens_args[:3])})"
+            message = f"`{as_written(call)}` sets no cap on output tokens ({', '.join('`' + k + '`' for k in family.max_tokens_args[:3])})"
             fix = f"cap the answer at the longest you need: pass `{family.cap_hint}` on this call or its client"
             related = []
             where = call.client_ctor_location()
             if where is not None:
                 related.append(Related(analysis.location(*where), "model client created here"))
-            yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related)
+            yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related, api=call.api)
