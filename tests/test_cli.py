@@ -305,3 +305,14 @@ def test_warm_run_sees_a_change_in_another_module(project):
     assert invoke("check", ".", "--select", "LLM101").exit_code == 0
     (project / "settings.py").write_text("TIMEOUT = 900\n", encoding="utf-8")
     assert invoke("check", ".", "--select", "LLM101").exit_code == 1
+
+
+def test_every_format_reports_a_notebook_finding(monkeypatch):
+    """The full text shows the finding's code cell; SARIF, JSON and annotations read no text lines of a notebook."""
+    monkeypatch.chdir(ROOT)
+    notebook = "fixtures/notebooks/support-triage"
+    full = invoke("check", notebook, "--select", "LLM101", "--no-cache")
+    assert full.exit_code == 1 and "  4 |       response = client.chat.completions.create(" in full.stdout
+    for fmt in ("json", "sarif", "github"):
+        result = invoke("check", notebook, "--select", "LLM101", "--no-cache", "--format", fmt)
+        assert result.exit_code == 1 and "explore_tickets.ipynb" in result.stdout, fmt

@@ -93,7 +93,8 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
     if statistics:  # the table replaces the listing, as in ruff, and is printed under -q too
         text = render_statistics(report, as_json=fmt == "json")
     else:
-        text = render(fmt, report, rules, color=color, category=sarif_category, style=style, source_lines=_source_lines(buffers))
+        shown = _source_lines(buffers) if fmt == "text" else None  # (SARIF reads its fingerprints' lines itself)
+        text = render(fmt, report, rules, color=color, category=sarif_category, style=style, source_lines=shown)
     _write(text, output)
     if not quiet:
         for problem in report.problems:
