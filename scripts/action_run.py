@@ -21,7 +21,7 @@ import sys
 import tempfile
 from collections import Counter
 
-CHOSEN = ("--format", "-o", "--output", "--write-baseline", "--stdin-filename")  # the action sets or forbids these
+CHOSEN = ("--format", "--output-format", "-o", "--output", "--write-baseline", "--stdin-filename")  # the action's own
 SHOWN = 20  # findings listed in the summary
 
 

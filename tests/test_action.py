@@ -73,7 +73,7 @@ def test_findings_fail_the_step_with_annotations_outputs_sarif_and_summary(works
     assert outputs == {"exit-code": "1", "findings": str(len(results)), "sarif-file": str(sarif)}
     assert len(results) > 20
     # annotations: one workflow command per finding, on the file and line
-    annotations = [line for line in process.stdout.splitlines() if line.startswith("::")]
+    annotations = [line for line in process.stdout.splitlines() if line.startswith("::") and " file=" in line]
     assert len(annotations) == len(results)
     assert any("file=app/llm.py,line=16" in line and "LLM101" in line for line in annotations)
     # the summary: verdict, counts, a row per rule, links to the code at the commit checked
@@ -117,7 +117,8 @@ def test_a_baseline_in_args_reports_only_new_findings(workspace, tmp_path):
     assert outputs["findings"] == "0" and summary.endswith("No findings.\n")
 
 
-@pytest.mark.parametrize("args", ["--format text", "-o out.txt", "--output=out.txt", "--write-baseline b.json", "--select 'LLM1"])
+@pytest.mark.parametrize("args", ["--format text", "--output-format=concise", "-o out.txt", "--output=out.txt", "--write-baseline b.json",
+                                  "--select 'LLM1"])
 def test_args_the_action_owns_or_cannot_read_are_an_error(args, workspace, tmp_path):
     process, outputs, summary = run_step("run", workspace, tmp_path, args=args)
     assert process.returncode == 2

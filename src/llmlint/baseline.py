@@ -14,7 +14,6 @@ sorted, so writing it twice gives the same bytes and a diff of it in review show
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -35,7 +34,7 @@ MAX_CODE = 200  # longer code is kept as its start and a digest of the whole
 MAX_COUNT = 1_000_000
 
 Key = tuple[str, str, str]  # (rule id, path, code)
-SourceReader = Callable[[str], "str | None"]
+SourceReader = Callable[[str], "bytes | None"]
 
 
 class BaselineError(Exception):
@@ -78,17 +77,47 @@ class Baseline:
 
 
 def finding_keys(findings: Iterable[Finding], read: SourceReader) -> list[Key]:
-    texts: dict[str, SourceLines | None] = {}
+    sources: dict[str, Callable] = {}
     keys = []
     for finding in findings:
         loc = finding.location
-        if loc.path not in texts:
-            text = read(loc.path)
-            texts[loc.path] = SourceLines(text) if text is not None else None
-        lines = texts[loc.path]
-        code = statement_code(lines, loc.line, max(loc.end_line, loc.line)) if lines is not None else ""
-        keys.append((finding.rule_id, loc.path, code))
+        if loc.path not in sources:
+            sources[loc.path] = _code_of(read(loc.path), loc.path)
+        keys.append((finding.rule_id, loc.path, sources[loc.path](loc)))
     return keys
+
+
+def _code_of(data: bytes | None, display: str) -> Callable:
+    """A function giving the code of a location in the file whose bytes are `data` (a notebook's locations are
+    keyed on the Python of their cell, so moving cells or re-running the notebook changes nothing)."""
+    if data is None:
+        return lambda loc: ""
+    if display.endswith(".ipynb"):
+        return _notebook_code(data)
+    text, _ = decode_source(data, display)
+    if text is None:
+        return lambda loc: ""
+    lines = SourceLines(text)
+    return lambda loc: statement_code(lines, loc.line, max(loc.end_line, loc.line))
+
+
+def _notebook_code(data: bytes) -> Callable:
+    try:
+        from llmlint.notebook import NotebookPositions, python_source
+
+        lines = SourceLines(python_source(data).decode("utf-8", "surrogateescape"))
+        firsts = {cell.number: cell.first for cell in NotebookPositions(data).cells}
+    except Exception:  # a notebook that cannot be read now (it was checked, so it changed since): no code
+        return lambda loc: ""
+
+    def code(loc) -> str:
+        cell = getattr(loc, "cell", None)
+        if cell is None or cell.number not in firsts:
+            return ""
+        first = firsts[cell.number] - 1
+        return statement_code(lines, first + cell.line, first + max(cell.end_line, cell.line))
+
+    return code
 
 
 def statement_code(lines: SourceLines, line: int, end_line: int) -> str:
@@ -108,7 +137,7 @@ def statement_code(lines: SourceLines, line: int, end_line: int) -> str:
                 break
     except (tokenize.TokenError, SyntaxError, ValueError):
         pass  # a location inside a bracket, or a statement that goes on past the location: its lines as they are
-    kept = [row[: comments[i]] if i in comments else row for i, row in enumerate(rows[: last + 1])]
+    kept = [row[: comments[i]] + " " if i in comments else row for i, row in enumerate(rows[: last + 1])]
     code = safe_text(" ".join("".join(kept).split()))
     if len(code) > MAX_CODE:
         digest = hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -117,24 +146,21 @@ def statement_code(lines: SourceLines, line: int, end_line: int) -> str:
 
 
 def source_reader(buffers: dict | None = None, base: str | None = None) -> SourceReader:
-    """A reader of the text of a reported path (relative to the report base, as findings carry it); `buffers` maps
+    """A reader of the bytes of a reported path (relative to the report base, as findings carry it); `buffers` maps
     absolute paths to bytes to use instead of the file (`--stdin-filename`). None when it cannot be read."""
     base = base or report_base()
     given = {os.path.realpath(path): data for path, data in (buffers or {}).items()}
 
-    def read(display: str) -> str | None:
+    def read(display: str) -> bytes | None:
         path = os.path.join(base, display)
         data = given.get(os.path.realpath(path))
-        if data is None:
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-            except (OSError, ValueError):
-                return None
-        if isinstance(data, str):
-            return data
-        text, _ = decode_source(data, display)
-        return text
+        if data is not None:
+            return data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except (OSError, ValueError):
+            return None
 
     return read
 

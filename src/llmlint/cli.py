@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -62,14 +63,18 @@ def main():
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes for parsing; 0 means one per core (never more than the cores available).")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too (for pre-commit).")
 @click.option("--files-only", is_flag=True, help="Judge the named files alone, not within their projects (cross-file findings are missed).")
-@click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments that matched no finding.")
+@click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments and baseline entries that matched no finding.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings (ruff's --statistics).")
 @click.option("--sarif-category", default=None, help="SARIF automationDetails.id, to tell several uploads apart.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary and no skipped-file lines.")
 @click.option("--stdin-filename", metavar="PATH", default=None,
               help="Read the text of PATH from standard input (an editor's buffer) and judge it as that file, within its project.")
+@click.option("--baseline", "baseline_file", type=click.Path(), default=None,
+              help="Report only findings that this baseline file (see --write-baseline) does not hold [default: the config's baseline].")
+@click.option("--write-baseline", type=click.Path(), default=None,
+              help="Record the current findings in FILE as the baseline and exit 0 (no report is printed).")
 def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude, files_only,
-          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename, output_format):
+          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename, output_format, baseline_file, write_baseline):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
     from llmlint.redact import safe_text
@@ -85,10 +90,16 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
             raise click.UsageError("--stdin-filename takes the path of an existing file, and '-' (or no path) to read it from standard input")
         paths, buffers = [stdin_filename], {os.path.abspath(stdin_filename): sys.stdin.buffer.read()}
     _check_output(output)
+    _check_output(write_baseline, "the baseline")
     config, rules = _load_config(paths, config_file, select, ignore, fail_on)
+    baseline = None if write_baseline else _load_baseline(baseline_file, config)
+    config = replace(config, baseline=None)  # (the baseline, if any, is the one loaded here)
     with _progress_line(quiet):
         report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
-                                         project_scope=not files_only, buffers=buffers))
+                                         project_scope=not files_only, buffers=buffers, baseline=baseline))
+    if write_baseline:
+        _write_baseline(write_baseline, report, buffers, quiet)
+        return
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if statistics:  # the table replaces the listing, as in ruff, and is printed under -q too
         text = render_statistics(report, as_json=fmt == "json")
@@ -103,7 +114,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
             click.echo(safe_text(notice), err=True)
         if report_unused_suppressions:
             for unused in report.unused_suppressions:
-                click.echo(safe_text(f"unused suppression: {unused}"), err=True)
+                click.echo(safe_text(str(unused)), err=True)
         for note in project_notes(report):
             click.echo(note, err=True)
         click.echo(summary(report), err=True)
@@ -254,6 +265,48 @@ def _load_config(paths, config_file, select, ignore, fail_on):
     return config, rules
 
 
+def _load_baseline(given: str | None, config):
+    """The baseline named by --baseline, else by the configuration (None when neither names one); a file that
+    cannot be read or is not a baseline is one `Error:` line."""
+    from llmlint.baseline import BaselineError, load_baseline
+
+    if given is None and not config.baseline:
+        return None
+    try:
+        return load_baseline(given) if given is not None else load_baseline(config.baseline)
+    except BaselineError as error:
+        if given is None:
+            key = "tool.llmlint.baseline" if os.path.basename(config.path or "") == "pyproject.toml" else "baseline"
+            raise OneLineError(f"{error} (named by {_shown(config.path)}: {key})") from None
+        raise OneLineError(str(error)) from None
+
+
+def _write_baseline(target: str, report, buffers, quiet: bool) -> None:
+    from llmlint.baseline import BaselineError, source_reader, write_baseline
+    from llmlint.redact import safe_text
+
+    try:
+        entries = write_baseline(target, report.findings, source_reader(buffers))
+    except BaselineError as error:
+        raise OneLineError(str(error)) from None
+    if not quiet:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        count = len(report.findings)
+        click.echo(safe_text(f"Wrote {count} finding{'s' * (count != 1)} ({entries} entr{'ies' if entries != 1 else 'y'}) "
+                             f"to the baseline {target}."), err=True)
+    _exit(EXIT_CLEAN)
+
+
+def _shown(path: str | None) -> str:
+    from llmlint.redact import safe_text
+
+    if not path:
+        return ""
+    relative = os.path.relpath(path)
+    return safe_text(path if relative.startswith("..") else relative)
+
+
 _HARD_EXIT = False  # set by `entry`, the console script: the process ends with the command
 
 
@@ -317,12 +370,12 @@ class OneLineError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-def _check_output(output: str | None) -> None:
-    """Refuse an -o whose folder does not exist before the run, not after it."""
+def _check_output(output: str | None, what: str = "the report") -> None:
+    """Refuse an -o (or --write-baseline) whose folder does not exist before the run, not after it."""
     if output:
         folder = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(folder):
-            raise OneLineError(f"cannot write the report to {output}: folder {os.path.dirname(output) or folder} does not exist")
+            raise OneLineError(f"cannot write {what} to {output}: folder {os.path.dirname(output) or folder} does not exist")
 
 
 def _write(text: str, output: str | None) -> None:
