@@ -370,3 +370,21 @@ def test_demo_app_project_advice_is_given_once(demo_report):
         "note[LLM106] unobserved-model-call: the project in `fixtures/demo-app` has no LLM instrumentation at all: "
         "5 of its 6 model calls are unobserved"
     ]
+
+
+def test_timeout_none_is_said_plainly(tmp_path):
+    from llmlint.api import lint_paths
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'bot'\n", encoding="utf-8")
+    (tmp_path / "bot.py").write_text(
+        "from openai import OpenAI\n\nclient = OpenAI(timeout=None)\n\n\n"
+        "def answer(question):\n"
+        "    return client.chat.completions.create(model='gpt-4o-mini', max_tokens=50, messages=[question])\n",
+        encoding="utf-8",
+    )
+    report = lint_paths([str(tmp_path)], use_cache=False)
+    (timeout,) = [f for f in report.findings if f.rule_id == "LLM101"]
+    assert timeout.message == (
+        "`timeout=None` on its client disables the timeout of `client.chat.completions.create`: it waits forever for a response"
+    )
+    assert "no limit" not in timeout.message
