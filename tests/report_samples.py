@@ -118,6 +118,7 @@ def sample_report() -> Report:
             "`client.chat.completions.create` uses the OpenAI default timeout (600 s)",
             "pass `timeout=30` to the call or to `OpenAI(...)`",
             edits=(Edit(Location("app/llm.py", 15, 5, 15, 5), ", timeout=30"),),
+            api="openai.chat.completions.create",
             related=(Related(Location("app/clients.py", 3, 10, 3, 18), "client created here without a timeout"),),
         ),
         finding(
@@ -138,3 +139,50 @@ def sample_report() -> Report:
         problems=[Problem("app/broken.py", "syntax error at line 3, column 8")],
         files_checked=12,
     )
+
+
+# The files sample_report() points into, as the full text format shows them (tests pass `sample_source_lines()`).
+SAMPLE_SOURCES = {
+    "app/config.py": (
+        '"""Settings read at start-up."""\n'
+        "import os\n"
+        "\n"
+        'API_KEY = "sk-proj-Zq81mWcT5vRbN2xLk0PdYs7HfJ3uEa9GiQabwXy9Q"\n'
+        'MODEL = os.environ.get("MODEL", "gpt-4o")\n'
+    ),
+    "app/llm.py": (
+        '"""Ask the model."""\n'
+        "from tenacity import retry\n"
+        "\n"
+        "from app.clients import client\n"
+        "\n"
+        "\n"
+        "def answer(question: str) -> str:\n"
+        "    messages = [\n"
+        '        {"role": "system", "content": "Answer briefly."},\n'
+        '        {"role": "user", "content": question},\n'
+        "    ]\n"
+        "    answer = client.chat.completions.create(\n"
+        '        model="gpt-4o",\n'
+        "        messages=messages,\n"
+        "    )\n"
+        "    return answer.choices[0].message.content\n"
+        "\n"
+        "\n"
+        "\n"
+        "@retry\n"
+        "def ask(question: str) -> str:\n"
+        '    return client.chat.completions.create(model="gpt-4o", messages=[question])\n'
+    ),
+}
+
+
+def sample_source_lines(sources: dict[str, str] | None = None):
+    """A `source_lines(path, line)` over `sources` (default SAMPLE_SOURCES): None for a file or line it lacks."""
+    lines = {path: text.split("\n") for path, text in (sources or SAMPLE_SOURCES).items()}
+
+    def line_text(path: str, line: int):
+        text = lines.get(path)
+        return text[line - 1] if text and 0 < line <= len(text) else None
+
+    return line_text

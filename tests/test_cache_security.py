@@ -111,8 +111,8 @@ def test_a_poisoned_cache_in_the_repository_runs_nothing_and_changes_nothing(pro
     assert not marker.exists()
     assert findings_of(project) == expected  # the rebuilt cache serves the next run
     assert not marker.exists()
-    result = CliRunner().invoke(main, ["check", str(project), "--select", "LLM101"])
-    assert result.exit_code == 1 and "app/api.py:53:18: LLM101" in result.stdout
+    result = CliRunner().invoke(main, ["check", str(project), "--select", "LLM101", "--output-format", "concise"])
+    assert result.exit_code == 1 and "app/api.py:53:18: warning[LLM101]" in result.stdout
     assert not marker.exists()
 
 
@@ -305,8 +305,8 @@ def test_without_a_place_for_the_secret_the_run_goes_on_without_a_cache(project,
     blocked.write_text("a file where the secret's folder should be\n", encoding="utf-8")
     monkeypatch.setenv("LLMLINT_CACHE_HOME", str(blocked / "llmlint"))
     assert open_cache(str(project)) is None
-    result = CliRunner().invoke(main, ["check", str(project), "--select", "LLM101"])
-    assert result.exit_code == 1 and "app/api.py:53:18: LLM101" in result.stdout
+    result = CliRunner().invoke(main, ["check", str(project), "--select", "LLM101", "--output-format", "concise"])
+    assert result.exit_code == 1 and "app/api.py:53:18: warning[LLM101]" in result.stdout
     assert not (project / CACHE_DIR).exists()
 
 

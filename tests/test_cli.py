@@ -43,14 +43,18 @@ def invoke(*args):
 def test_findings_exit_1_and_are_printed_with_fix(project):
     result = invoke("check", "bot.py", "--select", "LLM101", "--no-cache")
     assert result.exit_code == 1
-    assert "bot.py:7:16: LLM101 missing-timeout" in result.stdout
-    assert "  fix: pass `timeout=30`" in result.stdout
+    lines = result.stdout.splitlines()  # the full format (the default, as in ruff): title, place, source and caret, fix
+    assert lines[0].startswith("warning[LLM101] missing-timeout: `client.chat.completions.create` has no timeout")
+    assert lines[1] == "   --> bot.py:7:16"
+    source = next(i for i, line in enumerate(lines) if line.startswith("  7 |     response = client.chat.completions.create("))
+    assert lines[source + 1] == "    |                " + "^" * 105  # under the call, up to the cut of the long line
+    assert lines[-1].startswith("fix: pass `timeout=30`")
 
 
 def test_bare_invocation_means_check_of_current_folder(project):
-    result = invoke("--select", "LLM101", "--no-cache")
+    result = invoke("--select", "LLM101", "--no-cache", "--output-format", "concise")
     assert result.exit_code == 1
-    assert "bot.py:7:16: LLM101" in result.stdout
+    assert "bot.py:7:16: warning[LLM101]" in result.stdout
 
 
 def test_path_without_command_means_check(project):
@@ -110,11 +114,11 @@ def test_github_format(project):
 
 def test_syntax_error_is_skipped_with_one_line_and_others_still_checked(project):
     (project / "broken.py").write_text("import openai\ndef f(:\n", encoding="utf-8")
-    result = invoke("check", ".", "--select", "LLM101", "--no-cache")
+    result = invoke("check", ".", "--select", "LLM101", "--no-cache", "--output-format", "concise")
     assert result.exit_code == 1
     skipped = [line for line in result.stderr.splitlines() if ": skipped: " in line]
     assert len(skipped) == 1 and skipped[0].startswith("broken.py: skipped: syntax error")
-    assert "bot.py:7:16: LLM101" in result.stdout
+    assert "bot.py:7:16: warning[LLM101]" in result.stdout
 
 
 def test_binary_and_undecodable_files_are_skipped(project):
@@ -128,9 +132,9 @@ def test_binary_and_undecodable_files_are_skipped(project):
 
 def test_pep263_coding_cookie_is_honoured(project):
     (project / "bot.py").write_bytes(("# -*- coding: latin-1 -*-\n# r\u00e9sum\u00e9\n" + NO_TIMEOUT).encode("latin-1"))
-    result = invoke("check", "bot.py", "--select", "LLM101", "--no-cache")
+    result = invoke("check", "bot.py", "--select", "LLM101", "--no-cache", "--output-format", "concise")
     assert result.exit_code == 1
-    assert "bot.py:9:16: LLM101" in result.stdout
+    assert "bot.py:9:16: warning[LLM101]" in result.stdout
 
 
 def test_deeply_nested_file_is_skipped_not_fatal(project):
@@ -153,9 +157,70 @@ def test_bare_suppression_suppresses_nothing_and_is_reported(project):
     assert "suppresses nothing" in result.stderr
 
 
-def test_statistics(project):
-    result = invoke("check", "bot.py", "--select", "LLM101", "--statistics", "--no-cache")
-    assert "LLM101" in result.stderr and "missing-timeout" in result.stderr
+def test_statistics_replace_the_listing_and_survive_quiet(project):
+    (project / "chat.py").write_text(NO_TIMEOUT.replace("answer", "reply"), encoding="utf-8")
+    result = invoke("check", ".", "--select", "LLM101", "--statistics", "--no-cache")
+    assert result.exit_code == 1
+    assert result.stdout == "  2  LLM101  warning  missing-timeout\n"  # only the table, as `ruff --statistics`
+    assert "Found 2 findings (2 warnings) in 3 files." in result.stderr.splitlines()
+    quiet = invoke("check", ".", "--select", "LLM101", "--statistics", "--no-cache", "-q")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (1, result.stdout, "")
+    as_json = invoke("check", ".", "--select", "LLM101", "--statistics", "--no-cache", "--format", "json")
+    assert json.loads(as_json.stdout) == [{"rule_id": "LLM101", "name": "missing-timeout", "severity": "warning", "count": 2}]
+    assert invoke("check", ".", "--statistics", "--format", "sarif", "--no-cache").exit_code == 2
+
+
+def test_output_format_concise_and_full(project):
+    concise = invoke("check", "bot.py", "--select", "LLM101", "--no-cache", "--output-format", "concise")
+    assert concise.stdout == (
+        "bot.py:7:16: warning[LLM101] missing-timeout: `client.chat.completions.create` has no timeout: the openai client "
+        "waits up to 600 s by default\n"
+    )
+    full = invoke("check", "bot.py", "--select", "LLM101", "--no-cache", "--output-format", "full")
+    assert full.stdout == invoke("check", "bot.py", "--select", "LLM101", "--no-cache").stdout
+    assert full.stdout == invoke("check", "bot.py", "--select", "LLM101", "--no-cache", "--format", "text").stdout
+    assert concise.stdout == invoke("check", "bot.py", "--select", "LLM101", "--no-cache", "--format", "text",
+                                    "--output-format", "concise").stdout
+    as_json = invoke("check", "bot.py", "--select", "LLM101", "--no-cache", "--output-format", "json")
+    assert json.loads(as_json.stdout)["findings"][0]["api"] == "openai.chat.completions.create"
+    clash = invoke("check", "bot.py", "--no-cache", "--format", "json", "--output-format", "concise")
+    assert clash.exit_code == 2 and "--output-format concise is a text format" in clash.stderr
+
+
+def test_progress_line_only_on_a_terminal_and_never_under_quiet(project, monkeypatch):
+    import llmlint.cli
+    import llmlint.progress
+
+    monkeypatch.setattr(llmlint.progress, "DELAY", 0.0)
+    plain = invoke("check", ".", "--select", "LLM101", "--no-cache")  # CliRunner's stderr is not a terminal
+    assert "\r" not in plain.stderr and "\x1b" not in plain.stderr
+    monkeypatch.setattr(llmlint.cli, "_stderr_is_terminal", lambda: True)
+    quiet = invoke("check", ".", "--select", "LLM101", "--no-cache", "-q")
+    assert quiet.stderr == ""
+    stopped, stop = [], llmlint.progress.ProgressLine.stop
+    monkeypatch.setattr(llmlint.progress.ProgressLine, "stop", lambda self: (stopped.append(self), stop(self)))
+    result = invoke("check", ".", "--select", "LLM101", "--no-cache")
+    assert len(stopped) == 1  # on a (fake) terminal, without -q, the line is up for the run and taken down after it
+    assert result.stdout.startswith("warning[LLM101]")  # and stdout, the report, never holds it
+
+
+def test_progress_line_draws_after_the_delay_and_erases_itself():
+    import io
+
+    from llmlint import progress
+
+    now = [100.0]
+    stream = io.StringIO()
+    line = progress.ProgressLine(stream, delay=2.0, clock=lambda: now[0])
+    progress.stage("parsing", 10_000)
+    progress.advance(1234)
+    line.tick()
+    assert stream.getvalue() == ""  # a quick run shows nothing
+    now[0] = 114.4
+    line.tick()
+    assert stream.getvalue() == "\r\x1b[Kllmlint: parsing 1,234/10,000 files, 14 s"
+    line.stop()
+    assert stream.getvalue().endswith("14 s\r\x1b[K")  # erased, so the summary starts on a clean line
 
 
 def test_rules_lists_every_rule():
@@ -185,8 +250,8 @@ def test_corrupt_cache_entry_is_rebuilt(project):
     for entry in (project / ".llmlint_cache").rglob("*"):
         if entry.is_file() and entry.name != ".gitignore":
             entry.write_bytes(b"not a pickle")
-    result = invoke("check", "bot.py", "--select", "LLM101")
-    assert result.exit_code == 1 and "bot.py:7:16: LLM101" in result.stdout
+    result = invoke("check", "bot.py", "--select", "LLM101", "--output-format", "concise")
+    assert result.exit_code == 1 and "bot.py:7:16: warning[LLM101]" in result.stdout
 
 
 def test_version_and_help_do_not_import_the_engine():
@@ -240,3 +305,14 @@ def test_warm_run_sees_a_change_in_another_module(project):
     assert invoke("check", ".", "--select", "LLM101").exit_code == 0
     (project / "settings.py").write_text("TIMEOUT = 900\n", encoding="utf-8")
     assert invoke("check", ".", "--select", "LLM101").exit_code == 1
+
+
+def test_every_format_reports_a_notebook_finding(monkeypatch):
+    """The full text shows the finding's code cell; SARIF, JSON and annotations read no text lines of a notebook."""
+    monkeypatch.chdir(ROOT)
+    notebook = "fixtures/notebooks/support-triage"
+    full = invoke("check", notebook, "--select", "LLM101", "--no-cache")
+    assert full.exit_code == 1 and "  4 |       response = client.chat.completions.create(" in full.stdout
+    for fmt in ("json", "sarif", "github"):
+        result = invoke("check", notebook, "--select", "LLM101", "--no-cache", "--format", fmt)
+        assert result.exit_code == 1 and "explore_tickets.ipynb" in result.stdout, fmt

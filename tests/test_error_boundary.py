@@ -249,8 +249,9 @@ def test_python_dash_m_does_not_import_the_analysed_folder_s_modules(tmp_path):
     (tmp_path / "click.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(99)\n", encoding="utf-8")
     (tmp_path / "app.py").write_text(CHAT.format(name="ask"), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "llmlint", "check", ".", "--no-cache", "--select", "LLM102", "--fail-on", "note"], capture_output=True, text=True, cwd=tmp_path
+        [sys.executable, "-m", "llmlint", "check", ".", "--no-cache", "--select", "LLM102", "--fail-on", "note", "--output-format", "concise"],
+        capture_output=True, text=True, cwd=tmp_path
     )
     assert not marker.exists()
     assert result.returncode == 1, result.stderr
-    assert "app.py:7:13: LLM102 unbounded-output" in result.stdout
+    assert "app.py:7:13: note[LLM102] unbounded-output:" in result.stdout

@@ -111,6 +111,8 @@ def _outputs(project: Path, monkeypatch, *extra: str) -> dict:
         result = runner.invoke(main, ["check", ".", "--format", fmt, "--exit-zero", *extra])
         assert result.exit_code == 0, result.output
         outputs[f"check {fmt}"] = (result.stdout, result.stderr)
+    result = runner.invoke(main, ["check", ".", "--output-format", "concise", "--exit-zero", *extra])
+    outputs["check concise"] = (result.stdout, result.stderr)
     for fmt in INVENTORY_FORMATS:
         result = runner.invoke(main, ["inventory", ".", "--format", fmt, *extra])
         assert result.exit_code == 0, result.output
@@ -143,10 +145,11 @@ def test_no_key_in_any_output_or_cache_file(keyed_project, monkeypatch):
             data = path.read_bytes()
             assert key.encode() not in data and tail.encode() not in data, (name, path)
     # what is reported still says which key and where: LLM107 with the redacted key, the models redacted
-    text = outputs["check text"][0]
-    assert "assistant.py:9:38: LLM107 hardcoded-api-key provider API key `8c…(40 chars)` written in source given to `api_key`" in text
-    assert "assistant.py:20:15: LLM107 hardcoded-api-key OpenAI API key `sk-Rb…(50 chars)` written in source" in text
-    assert "assistant.py:19:13: LLM106 unobserved-model-call `openai.chat.completions.create` (sk-Rb…(50 chars)) is not" in text
+    text = outputs["check concise"][0]
+    assert "assistant.py:9:38: error[LLM107] hardcoded-api-key: provider API key `8c…(40 chars)` written in source given to `api_key`" in text
+    assert "assistant.py:20:15: error[LLM107] hardcoded-api-key: OpenAI API key `sk-Rb…(50 chars)` written in source" in text
+    assert "assistant.py:19:13: note[LLM106] unobserved-model-call: `client.chat.completions.create` (sk-Rb…(50 chars)) is not" in text
+    assert '  9 | claude = anthropic.Anthropic(api_key="8c…(40 chars)", timeout=30)' in outputs["check text"][0].splitlines()  # full: the source, redacted
     inventory = json.loads(outputs["inventory json"][0])
     assert [call["model"] for call in inventory["calls"]][:2] == ["sk-Rb…(50 chars)", "sk-ant-ap…(98 chars)"]
 
@@ -165,11 +168,11 @@ def test_control_characters_in_a_model_name_stay_inside_their_line(tmp_path, mon
         assert "\x1b" not in stdout and "\x1b" not in stderr and "\r" not in stdout and "\u202e" not in stdout, where
     findings = json.loads(outputs["check json"][0])["findings"]
     assert any("LLM999" in f["message"] for f in findings)  # the model name is in the messages, escaped
-    text_lines = outputs["check text"][0].splitlines()
-    assert len(text_lines) == len(findings) + sum(1 for f in findings if f["fix"])
-    assert all(re.match(r"bot\.py:\d+:\d+: LLM\d{3} |  fix: ", line) for line in text_lines)
+    text_lines = outputs["check concise"][0].splitlines()
+    assert len(text_lines) == len(findings)
+    assert all(re.match(r"bot\.py:\d+:\d+: \w+\[LLM\d{3}\] ", line) for line in text_lines)
     assert any("(gpt-4o\\nforged.py:1:1: LLM999 injected\\r::error file=forged.py::injected\\x1b[31m\\u202e)" in line for line in text_lines)
-    github_lines = outputs["check github"][0].splitlines()
+    github_lines = [line for line in outputs["check github"][0].splitlines() if "file=" in line]  # (not the project note)
     assert len(github_lines) == len(findings)
     assert all(re.match(r"::(error|warning|notice) file=bot\.py,line=\d+,", line) for line in github_lines)
     assert not any(line.startswith("::error file=forged.py") for line in github_lines)

@@ -73,5 +73,5 @@ def test_pre_commit_hook_fails_then_passes(tmp_path):
     assert _run(["git", "add", "llm.py", "service.py"], cwd=work, env=env).returncode == 0
     cross = _run([pre_commit, "try-repo", str(hook_repo), "llmlint", "--files", "service.py"], cwd=work, env=env)
     assert cross.returncode == 1, cross.stdout + cross.stderr
-    assert "service.py:5:12: LLM101" in cross.stdout
+    assert "--> service.py:5:12" in cross.stdout and "warning[LLM101] missing-timeout:" in cross.stdout
     assert "llm.py:" not in cross.stdout.replace("(llm.py:", "")  # findings are reported in the named file only

@@ -27,7 +27,7 @@ def answer(question: str) -> str:
     response = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": question}], max_tokens=100)
     return response.choices[0].message.content
 '''
-FINDING = "chat.py:7:16: LLM101 missing-timeout"
+FINDING = "chat.py:7:16: warning[LLM101] missing-timeout:"
 
 HELPERS = '''\
 import json
@@ -52,7 +52,7 @@ def project(tmp_path, monkeypatch):
 
 
 def check(*args):
-    return CliRunner().invoke(main, ["check", *args, "--select", "LLM101"])
+    return CliRunner().invoke(main, ["check", *args, "--select", "LLM101", "--output-format", "concise"])
 
 
 def lines(text: str, marker: str) -> list[str]:
@@ -61,7 +61,7 @@ def lines(text: str, marker: str) -> list[str]:
 
 def run_cli(*args, cwd):
     """The real console script in a subprocess: a hang fails the test after 60 s instead of blocking the suite."""
-    return subprocess.run([sys.executable, "-m", "llmlint", "check", *args, "--select", "LLM101", "--no-cache"], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "llmlint", "check", *args, "--select", "LLM101", "--no-cache", "--output-format", "concise"], cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -103,7 +103,7 @@ def test_per_file_ignores_glob_with_a_reversed_range_does_not_crash(project):
     (project / "pyproject.toml").write_text('[tool.llmlint.per-file-ignores]\n"[z-a]" = ["LLM101"]\n', encoding="utf-8")
     result = check(".", "--no-cache")
     assert result.exit_code == 1
-    assert lines(result.stdout, "LLM101") == [f"{FINDING} `openai.chat.completions.create` has no timeout: the openai client waits up to 600 s by default"]
+    assert lines(result.stdout, "LLM101") == [f"{FINDING} `client.chat.completions.create` has no timeout: the openai client waits up to 600 s by default"]
 
 
 def test_malformed_pyproject_above_that_does_not_configure_llmlint_is_passed_over(project):
@@ -198,7 +198,7 @@ def test_script_with_a_python_shebang_named_on_the_command_line_is_checked(proje
     (project / "ask").write_text("#!/usr/bin/env python3\n" + CHAT, encoding="utf-8")
     result = check("ask", "--no-cache")
     assert result.exit_code == 1
-    assert lines(result.stdout, "ask:8:16: LLM101 missing-timeout")
+    assert lines(result.stdout, "ask:8:16: warning[LLM101] missing-timeout:")
 
 
 def test_only_non_python_files_named_prints_a_warning(project):
@@ -319,7 +319,7 @@ def test_lone_cr_and_crlf_files_get_the_findings_of_lf_files(project, newline):
     result = check(".", "--no-cache")
     assert result.exit_code == 1
     assert lines(result.stdout, "LLM101") == [
-        "chat.py:8:16: LLM101 missing-timeout `openai.chat.completions.create` has no timeout: the openai client waits up to 600 s by default"
+        "chat.py:8:16: warning[LLM101] missing-timeout: `client.chat.completions.create` has no timeout: the openai client waits up to 600 s by default"
     ]
 
 
@@ -335,8 +335,8 @@ def test_lone_cr_suppression_comment_applies(project):
     (project / "chat.py").write_bytes(source.replace("\n", "\r").encode("utf-8"))
     result = check(".", "--no-cache", "--select", "LLM103", "--report-unused-suppressions")
     assert lines(result.stdout, "LLM1") == [
-        "chat.py:8:16: LLM103 unhandled-model-error `openai.chat.completions.create` is not inside a try/except, and nothing in "
-        "the project calls `answer()` in chat.py: a provider error (rate limit, timeout, outage, content filter) crashes it"
+        "chat.py:8:16: warning[LLM103] unhandled-model-error: `client.chat.completions.create` is not in a try/except and nothing "
+        "calls `answer()`: a provider error (rate limit, timeout, outage) crashes it"
     ]  # the file is analysed, and the comment on its line 8 suppresses LLM101 there
     assert "unused suppression" not in result.stderr and result.exit_code == 1
 

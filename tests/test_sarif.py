@@ -148,10 +148,10 @@ def test_rule_index_points_at_the_finding_rule():
         assert descriptors[result["ruleIndex"]]["id"] == result["ruleId"]
 
 
-def test_message_joins_message_and_fix():
+def test_message_and_fix_are_separated_by_a_blank_line():
     assert the_results()[2]["message"] == {
-        "text": "`@retry` around `ask` has no `stop=`: tenacity retries forever"
-        " Fix: add `stop=stop_after_attempt(5)` to `@retry`"
+        "text": "`@retry` around `ask` has no `stop=`: tenacity retries forever."
+        "\n\nFix: add `stop=stop_after_attempt(5)` to `@retry`"
     }
 
 

@@ -27,18 +27,28 @@ def lint_paths(
     prefilter: bool = True,
     project_scope: bool = True,
     buffers: dict | None = None,
+    baseline=None,
 ) -> Report:
     """Check `paths` (files and folders) and return the Report. Raises DiscoveryError for a missing path and
     ConfigError for a bad configuration; every problem with a single file becomes a Problem in the Report.
 
     With `project_scope` (the default) the named paths are judged within the projects that hold them (scope.py):
     everything those projects hold is analysed, and findings are reported in the named paths only. `buffers` maps
-    a named file's path to the text to judge instead of what is on disk (`--stdin-filename`)."""
+    a named file's path to the text to judge instead of what is on disk (`--stdin-filename`). A `baseline`
+    (baseline.Baseline; default: the one the configuration names, `config.baseline`) keeps only the findings it
+    does not hold, and its entries that matched nothing in the checked files join `unused_suppressions`."""
     paths = [str(p) for p in paths] or ["."]
     rules = all_rules()
     config = config or load_config(paths, None, rules)
+    if baseline is None and config.baseline:
+        from llmlint.baseline import load_baseline
+
+        baseline = load_baseline(config.baseline)
     with collector_paused():
-        return _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope, buffers)
+        report = _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope, buffers)
+    if baseline is not None:
+        _apply_baseline(report, baseline, paths, config, rules, buffers)
+    return report
 
 
 def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, project_scope=True, buffers=None) -> Report:
@@ -71,10 +81,31 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
     from llmlint.suppress import filter_findings
 
     result = filter_findings(findings, comments, statements, rules)
+    if any(f.path.endswith(".ipynb") for f in found.files):  # positions in notebooks given by cell
+        from llmlint.notebook import place_in_notebooks
+
+        place_in_notebooks(result, found.files, buffers)
     report.findings = sorted(set(result.kept), key=lambda f: f.sort_key)
     report.unused_suppressions = result.unused
     report.notices = named.warnings + result.notices
     return report
+
+
+def _apply_baseline(report: Report, baseline, paths, config: Config, rules, buffers) -> None:
+    """Drop the findings `baseline` holds; its entries left over count as unused where this run checked their file
+    with their rule (a file not named, skipped or per-file-ignored says nothing about them)."""
+    from llmlint.baseline import source_reader
+    from llmlint.gitinfo import report_base
+
+    base = report_base()
+    report.findings, stale = baseline.filter(report.findings, source_reader(buffers, base))
+    named = [os.path.abspath(p) for p in paths]
+    skipped = {p.path for p in report.problems}
+    for entry in stale:
+        where = os.path.normpath(os.path.join(base, entry.path))
+        checked = entry.path not in skipped and any(where == p or where.startswith(p.rstrip(os.sep) + os.sep) for p in named)
+        if checked and (entry.rule not in rules or is_enabled(config, rules[entry.rule], where)):
+            report.unused_suppressions.append(entry)
 
 
 def build_analysis(paths, config: Config, *, jobs=0, use_cache=True, force_exclude=False, prefilter=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -11,7 +12,7 @@ from llmlint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 2  # an error of llmlint's own: like a usage error, never taken for "findings"
-COMMANDS = ("check", "rules", "explain", "inventory", "clean")
+COMMANDS = ("check", "rules", "explain", "inventory", "report", "clean")
 
 
 class DefaultToCheck(click.Group):
@@ -49,7 +50,9 @@ def main():
 
 @main.command(epilog="Examples:\n\n  llmlint\n\n  llmlint check src/ --format sarif -o llmlint.sarif\n\n  llmlint check app.py --select LLM1 --ignore LLM106")
 @click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is skipped, not fatal
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default=None, help="Output format; text is --output-format full or concise  [default: text]")
+@click.option("--output-format", type=click.Choice(["full", "concise", "json", "sarif", "github"]), default=None,
+              help="Output format, as ruff names them: full (each finding with its source and a caret under it, and the fix) or concise (one line per finding), or a machine format  [default: full]")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--select", multiple=True, help="Rules to run: ids, names or id prefixes (LLM1), comma-separated.")
 @click.option("--ignore", multiple=True, help="Rules to skip: ids, names or id prefixes, comma-separated.")
@@ -60,33 +63,49 @@ def main():
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes for parsing; 0 means one per core (never more than the cores available).")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too (for pre-commit).")
 @click.option("--files-only", is_flag=True, help="Judge the named files alone, not within their projects (cross-file findings are missed).")
-@click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments that matched no finding.")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments and baseline entries that matched no finding.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings (ruff's --statistics).")
 @click.option("--sarif-category", default=None, help="SARIF automationDetails.id, to tell several uploads apart.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary and no skipped-file lines.")
 @click.option("--stdin-filename", metavar="PATH", default=None,
               help="Read the text of PATH from standard input (an editor's buffer) and judge it as that file, within its project.")
+@click.option("--baseline", "baseline_file", type=click.Path(), default=None,
+              help="Report only findings that this baseline file (see --write-baseline) does not hold [default: the config's baseline].")
+@click.option("--write-baseline", type=click.Path(), default=None,
+              help="Record the current findings in FILE as the baseline and exit 0 (no report is printed).")
 def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude, files_only,
-          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename):
+          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename, output_format, baseline_file, write_baseline):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
     from llmlint.redact import safe_text
     from llmlint.reporters import render
+    from llmlint.reporters.text import project_notes, summary
     from llmlint.reporters.text import statistics as render_statistics
-    from llmlint.reporters.text import summary
 
     paths = list(paths) or ["."]
+    fmt, style = _output_format(fmt, output_format, statistics)
     buffers = None
     if stdin_filename is not None:  # `llmlint check --stdin-filename app/llm.py -` (ruff's convention)
         if paths not in (["."], ["-"]) or not os.path.isfile(stdin_filename):
             raise click.UsageError("--stdin-filename takes the path of an existing file, and '-' (or no path) to read it from standard input")
         paths, buffers = [stdin_filename], {os.path.abspath(stdin_filename): sys.stdin.buffer.read()}
     _check_output(output)
+    _check_output(write_baseline, "the baseline")
     config, rules = _load_config(paths, config_file, select, ignore, fail_on)
-    report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
-                                       project_scope=not files_only, buffers=buffers))
+    baseline = None if write_baseline else _load_baseline(baseline_file, config)
+    config = replace(config, baseline=None)  # (the baseline, if any, is the one loaded here)
+    with _progress_line(quiet):
+        report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
+                                         project_scope=not files_only, buffers=buffers, baseline=baseline))
+    if write_baseline:
+        _write_baseline(write_baseline, report, buffers, quiet)
+        return
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text = render(fmt, report, rules, color=color, category=sarif_category)
+    if statistics:  # the table replaces the listing, as in ruff, and is printed under -q too
+        text = render_statistics(report, as_json=fmt == "json")
+    else:
+        shown = _source_lines(buffers) if fmt == "text" else None  # (SARIF reads its fingerprints' lines itself)
+        text = render(fmt, report, rules, color=color, category=sarif_category, style=style, source_lines=shown)
     _write(text, output)
     if not quiet:
         for problem in report.problems:
@@ -95,9 +114,9 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
             click.echo(safe_text(notice), err=True)
         if report_unused_suppressions:
             for unused in report.unused_suppressions:
-                click.echo(safe_text(f"unused suppression: {unused}"), err=True)
-        if statistics:
-            click.echo(render_statistics(report), err=True, nl=False)
+                click.echo(safe_text(str(unused)), err=True)
+        for note in project_notes(report):
+            click.echo(note, err=True)
         click.echo(summary(report), err=True)
     failing = [f for f in report.findings if f.severity.rank >= config.fail_on.rank]
     _exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
@@ -120,6 +139,33 @@ def inventory(paths, fmt, output, config_file, no_cache, unresolved):
     config, _ = _load_config(paths, config_file, None, None, None)
     analysis, problems, _ = _run(lambda: build_analysis(paths, config, use_cache=not no_cache))
     _write(render_inventory(analysis, fmt, unresolved=unresolved), output)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+@main.command(epilog="Examples:\n\n  llmlint report\n\n  llmlint report app/ --format html -o readiness.html\n\n  llmlint report . --requests-per-month 50000 --format json")
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is skipped, not fatal
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown", help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
+@click.option("--requests-per-month", type=click.IntRange(min=1), default=1_000_000, help="Requests per month the monthly cost is computed for (each model call site once per request).")
+@click.option("--chars-per-token", type=click.FloatRange(min=0.5, max=100), default=4.0, help="Characters of prompt text per token.")
+@click.option("--chunk-chars", type=click.IntRange(min=1), default=1_000, help="Characters of each retrieved document (chunk) put into a prompt.")
+@click.option("--price-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Price models as on this date (YYYY-MM-DD) [default: today].")
+def report(paths, fmt, output, config_file, no_cache, requests_per_month, chars_per_token, chunk_chars, price_date):
+    """Assess production readiness: the gap scorecard, cost per call site and per month, worst-case latency per
+    entry point, and the inventory of providers, models and keys."""
+    from llmlint.report import build_report, render_report
+    from llmlint.report.costs import Assumptions
+
+    paths = list(paths) or ["."]
+    _check_output(output)
+    config, _ = _load_config(paths, config_file, None, None, None)
+    assumptions = Assumptions(requests_per_month=requests_per_month, chars_per_token=chars_per_token, chunk_chars=chunk_chars)
+    document, problems = _run(lambda: build_report(paths, config, assumptions, use_cache=not no_cache,
+                                                   price_date=price_date.date() if price_date else None))
+    _write(render_report(document, fmt), output)
     for problem in problems:
         click.echo(str(problem), err=True)
 
@@ -162,6 +208,47 @@ def clean(paths):
             click.echo(f"removed {os.path.join(path, '.llmlint_cache')}", err=True)
 
 
+def _output_format(fmt: str | None, output_format: str | None, statistics: bool) -> tuple[str, str]:
+    """(reporter, text style) from --format and --output-format (ruff's name for the option; `--format text` is the
+    text family, whose style --output-format picks)."""
+    style = "full"
+    if output_format in ("full", "concise"):
+        if fmt not in (None, "text"):
+            raise click.UsageError(f"--output-format {output_format} is a text format; it does not go with --format {fmt}")
+        fmt, style = "text", output_format
+    elif output_format is not None:
+        if fmt not in (None, output_format):
+            raise click.UsageError(f"--format {fmt} and --output-format {output_format} ask for two formats; give one")
+        fmt = output_format
+    fmt = fmt or "text"
+    if statistics and fmt not in ("text", "json"):
+        raise click.UsageError(f"--statistics prints a table (text or json); it does not go with --format {fmt}")
+    return fmt, style
+
+
+def _source_lines(buffers):
+    """The source lines the full text format shows: files under the folder reported paths are relative to, or the
+    buffer read from standard input."""
+    from llmlint.gitinfo import report_base
+    from llmlint.reporters.text import read_source_lines
+
+    return read_source_lines(report_base(), buffers)
+
+
+def _progress_line(quiet: bool):
+    """A progress line on stderr for a long run, only on a terminal and never under -q (llmlint.progress)."""
+    from llmlint.progress import progress_line
+
+    return progress_line(enabled=not quiet and _stderr_is_terminal())
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _load_config(paths, config_file, select, ignore, fail_on):
     from llmlint.config import ConfigError, apply_overrides, load_config
     from llmlint.redact import safe_text
@@ -176,6 +263,48 @@ def _load_config(paths, config_file, select, ignore, fail_on):
     for warning in config.warnings:
         click.echo(safe_text(warning), err=True)
     return config, rules
+
+
+def _load_baseline(given: str | None, config):
+    """The baseline named by --baseline, else by the configuration (None when neither names one); a file that
+    cannot be read or is not a baseline is one `Error:` line."""
+    from llmlint.baseline import BaselineError, load_baseline
+
+    if given is None and not config.baseline:
+        return None
+    try:
+        return load_baseline(given) if given is not None else load_baseline(config.baseline)
+    except BaselineError as error:
+        if given is None:
+            key = "tool.llmlint.baseline" if os.path.basename(config.path or "") == "pyproject.toml" else "baseline"
+            raise OneLineError(f"{error} (named by {_shown(config.path)}: {key})") from None
+        raise OneLineError(str(error)) from None
+
+
+def _write_baseline(target: str, report, buffers, quiet: bool) -> None:
+    from llmlint.baseline import BaselineError, source_reader, write_baseline
+    from llmlint.redact import safe_text
+
+    try:
+        entries = write_baseline(target, report.findings, source_reader(buffers))
+    except BaselineError as error:
+        raise OneLineError(str(error)) from None
+    if not quiet:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        count = len(report.findings)
+        click.echo(safe_text(f"Wrote {count} finding{'s' * (count != 1)} ({entries} entr{'ies' if entries != 1 else 'y'}) "
+                             f"to the baseline {target}."), err=True)
+    _exit(EXIT_CLEAN)
+
+
+def _shown(path: str | None) -> str:
+    from llmlint.redact import safe_text
+
+    if not path:
+        return ""
+    relative = os.path.relpath(path)
+    return safe_text(path if relative.startswith("..") else relative)
 
 
 _HARD_EXIT = False  # set by `entry`, the console script: the process ends with the command
@@ -241,12 +370,12 @@ class OneLineError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-def _check_output(output: str | None) -> None:
-    """Refuse an -o whose folder does not exist before the run, not after it."""
+def _check_output(output: str | None, what: str = "the report") -> None:
+    """Refuse an -o (or --write-baseline) whose folder does not exist before the run, not after it."""
     if output:
         folder = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(folder):
-            raise OneLineError(f"cannot write the report to {output}: folder {os.path.dirname(output) or folder} does not exist")
+            raise OneLineError(f"cannot write {what} to {output}: folder {os.path.dirname(output) or folder} does not exist")
 
 
 def _write(text: str, output: str | None) -> None:

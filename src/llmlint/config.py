@@ -22,7 +22,7 @@ from llmlint.finding import Severity
 from llmlint.ruledoc import RuleMeta
 
 CONFIG_FILES = (".llmlint.toml", "llmlint.toml", "pyproject.toml")  # precedence within one folder
-KEYS = ("select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fail-on", "rules")
+KEYS = ("select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fail-on", "rules", "baseline")
 ALL = "ALL"
 _EXACT = 1000  # specificity of an id or a name; a prefix scores its length, ALL scores 0
 
@@ -54,6 +54,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
     fail_on: Severity = Severity.WARNING
+    baseline: str | None = None  # the baseline file (absolute; `baseline` is relative to the configuration file)
     rule_options: dict = field(default_factory=dict, hash=False)  # rule name -> options merged over the doc's defaults
     warnings: tuple[str, ...] = field(default=(), compare=False)  # one line each for stderr (a pyproject.toml passed over)
 
@@ -165,6 +166,11 @@ def parse_config(data: dict, shown: str, root: str, rules: dict[str, RuleMeta], 
         values["per_file_ignores"] = _per_file_ignores(data["per-file-ignores"], shown, prefix + "per-file-ignores", rules)
     if "fail-on" in data:
         values["fail_on"] = _severity(data["fail-on"], shown, prefix + "fail-on")
+    if "baseline" in data:
+        if not isinstance(data["baseline"], str) or not data["baseline"].strip():
+            raise ConfigError(shown, prefix + "baseline", f"must be the path of a baseline file, not {_describe(data['baseline'])}",
+                              ('"llmlint-baseline.json"',))
+        values["baseline"] = os.path.normpath(os.path.join(os.path.abspath(root), data["baseline"]))
     user_options = data.get("rules", {})
     if not isinstance(user_options, dict):
         raise ConfigError(shown, prefix + "rules", "must be a table of tables keyed by rule name", ("[tool.llmlint.rules.<rule-name>]",))

@@ -1,4 +1,5 @@
-"""Which files a run checks: walk the given paths for *.py and *.pyi, minus default excludes, configured excludes and .gitignore.
+"""Which files a run checks: walk the given paths for *.py, *.pyi and Jupyter notebooks (*.ipynb), minus default excludes,
+configured excludes and .gitignore.
 
 A path named on the command line is checked even when excluded (pre-commit passes explicit file lists), unless
 `force_exclude`; a named file that is not Python (no .py/.pyi suffix and no python shebang) is skipped. Every
@@ -20,7 +21,7 @@ from llmlint.config import Config, ConfigError
 from llmlint.finding import Problem
 from llmlint.gitinfo import report_base, repository_top
 
-SUFFIXES = (".py", ".pyi")
+SUFFIXES = (".py", ".pyi", ".ipynb")  # a notebook's code cells are checked as a module (notebook.py)
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".direnv", "node_modules", "build", "dist", "__pycache__",
     "__pypackages__", "site-packages", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pytype",
@@ -341,7 +342,7 @@ class _Walker:
         if known is not None and _preference(known.path, real, known.display) <= _preference(path, real, display):
             return
         stem = name.rsplit(".", 1)[0]
-        is_package = stem == "__init__"
+        is_package = stem == "__init__" and not name.endswith(".ipynb")
         module = package if is_package else (f"{package}.{stem}" if package else stem)
         self.files[real] = SourceFile(path, display, module, is_package, project_root or checked_root)
 

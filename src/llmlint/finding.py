@@ -23,21 +23,44 @@ class Severity(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Cell:
+    """Where a location in a Jupyter notebook is in its code cell: the cell's number among all the notebook's cells
+    (1-based, as Jupyter shows them and ruff counts them) and the 1-based lines and columns within the cell."""
+
+    number: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
 class Location:
     """A span in a file. `path` is relative to the current directory when possible, POSIX separators.
-    Lines and columns are 1-based; the end column is exclusive (as SARIF's endColumn)."""
+    Lines and columns are 1-based; the end column is exclusive (as SARIF's endColumn). In a notebook, lines and
+    columns are those of the notebook file's JSON text, and `cell` says where that is in the code cell."""
 
     path: str
     line: int
     column: int = 1
     end_line: int = 0
     end_column: int = 0
+    cell: Cell | None = None
 
     def __post_init__(self) -> None:
         if not self.end_line:
             object.__setattr__(self, "end_line", self.line)
         if not self.end_column:
             object.__setattr__(self, "end_column", self.column + 1 if self.end_line == self.line else 1)
+
+    def label(self, column: bool = True) -> str:
+        """How a person is shown the location (text output, notices): `path:line:column`, or in a notebook
+        `path:cell 3:2:5` (ruff's form: the cell, then the line and column in it)."""
+        if self.cell is not None:
+            where = f"{safe_text(self.path)}:cell {self.cell.number}:{self.cell.line}"
+            return f"{where}:{self.cell.column}" if column else where
+        where = f"{safe_text(self.path)}:{self.line}"
+        return f"{where}:{self.column}" if column else where
 
 
 @dataclass(frozen=True)
@@ -69,12 +92,16 @@ class Finding:
     fix: str
     edits: tuple[Edit, ...] = ()
     related: tuple[Related, ...] = ()
+    api: str = ""  # the canonical API of the model call it is about (`langchain.chain.invoke`); the message names the call as written
+    note: str = ""  # context shared by a rule's findings in one project, shown once per project (LLM106's "no instrumentation")
 
     def __post_init__(self) -> None:
         # messages quote analysed code (a model name, a prompt): never a whole key, never a control character
         object.__setattr__(self, "message", safe_text(self.message))
         if self.fix:
             object.__setattr__(self, "fix", safe_text(self.fix))
+        if self.note:
+            object.__setattr__(self, "note", safe_text(self.note))
 
     @property
     def sort_key(self) -> tuple:

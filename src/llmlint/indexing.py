@@ -15,14 +15,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from llmlint import __version__
+from llmlint import __version__, progress
 from llmlint.cache import Cache, cache_key, is_index_entry, open_cache
 from llmlint.finding import Problem
 from llmlint.index import MODULE_SCOPE, Span
+from llmlint.notebook import NotebookError, is_notebook, python_source, read_limit
 from llmlint.prefilter import relevant_closure, scan
 from llmlint.redact import redact_comments
-from llmlint.source import MAX_BYTES, check_syntax, line_count, parse_and_index, python_tree, source_text
 from llmlint.incremental import referenced_names
+from llmlint.source import check_syntax, line_count, parse_and_index, python_tree, source_text
 from llmlint.sourcelines import code_only, comment_lines
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
@@ -170,7 +171,10 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
     for f in files:
         state = FileState(f)
         if f.path in buffers:
-            _take_text(state, buffers[f.path])
+            try:
+                _take_text(state, python_bytes(f.path, buffers[f.path]))
+            except NotebookError as error:
+                state.problem = Problem(f.display, error.reason)
             states.append(state)
             continue
         try:
@@ -194,6 +198,10 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
                 state.data = _read(f.path)
             except OSError as error:
                 state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
+                states.append(state)
+                continue
+            except NotebookError as error:
+                state.problem = Problem(f.display, error.reason)
                 states.append(state)
                 continue
             if not _take_text(state, state.data):
@@ -231,6 +239,7 @@ def _is_manifest_entry(known) -> bool:
 def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True, buffers: dict | None = None) -> Indexed:
     """Survey `files` (discovery SourceFiles), then index the relevant ones that the cache does not hold."""
     cache = open_cache(cache_root) if cache_root else None
+    progress.stage("reading", len(files))
     states = survey(files, cache, buffers)
     problems = [s.problem for s in states if s.problem is not None]
     readable = [s for s in states if s.problem is None]
@@ -275,6 +284,7 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
         if state.data is None:  # described by the manifest, but its index is gone from the cache
             state.data = _read(state.file.path)
     jobs_list = [_job(s.file, s.data) for s in todo]
+    progress.stage("parsing", len(jobs_list))
     for state in states:  # the bytes are in jobs_list now, or no longer needed
         state.data = None
     outcomes = _run(jobs_list, jobs)
@@ -295,6 +305,7 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     if cache is not None and len(facts) != known_facts:
         cache.save_facts(facts)
     result.parsed = len(todo)
+    progress.stage("linking and checking")
     return result
 
 
@@ -326,6 +337,9 @@ def _passed_over(states: list, verdicts: dict, jobs: int) -> list:
             data = state.data if state.data is not None else _read(state.file.path)
         except OSError as error:
             problems.append(Problem(state.file.display, f"cannot read file: {error.strerror or error}"))
+            continue
+        except NotebookError as error:
+            problems.append(Problem(state.file.display, error.reason))
             continue
         todo.append(state)
         texts.append((state.file.display, data))
@@ -377,8 +391,15 @@ def _job(f, data: bytes) -> tuple:
 
 
 def _read(path: str) -> bytes:
+    """The Python source of the file at `path` (read up to its size limit and one byte more): its bytes, or a
+    notebook's code cells. Raises OSError, or NotebookError for a notebook that cannot be checked."""
     with open(path, "rb") as handle:
-        return handle.read(MAX_BYTES + 1)
+        return python_bytes(path, handle.read(read_limit(path)))
+
+
+def python_bytes(path: str, data: bytes) -> bytes:
+    """The Python source of a file whose bytes are `data`: those bytes, or a notebook's code cells (NotebookError)."""
+    return python_source(data) if is_notebook(path) else data
 
 
 def available_cores() -> int:
@@ -410,7 +431,7 @@ def _map(chunk_function, items: list, sizes: list, jobs: int, in_process=None) -
     enough items to repay its start-up, else here (one item at a time with `in_process` when given)."""
     workers = worker_count(jobs)
     if workers <= 1 or len(items) < IN_PROCESS_LIMIT:
-        return [in_process(item) for item in items] if in_process else chunk_function(items)
+        return [_counted(in_process, item) for item in items] if in_process else chunk_function(items)
     # biggest first so that one huge file does not finish last; chunks keep pickling overhead low
     order = sorted(range(len(items)), key=lambda i: -sizes[i])
     chunk = max(1, min(32, len(order) // (workers * 8) or 1))
@@ -420,4 +441,11 @@ def _map(chunk_function, items: list, sizes: list, jobs: int, in_process=None) -
         for ids, out in zip(chunks, pool.map(chunk_function, [[items[i] for i in ids] for ids in chunks])):
             for i, result in zip(ids, out):
                 results[i] = result
+            progress.advance(len(ids))
     return results
+
+
+def _counted(function, item):
+    result = function(item)
+    progress.advance()
+    return result

@@ -72,18 +72,30 @@ def unresolved_rows(analysis) -> list[dict]:
 def render_inventory(analysis, fmt: str, unresolved: bool = False) -> str:
     rows = inventory_rows(analysis)
     missed = unresolved_rows(analysis) if unresolved else []
+    if any(r["path"].endswith(".ipynb") for r in rows + missed):  # positions in notebooks given by cell
+        from llmlint.notebook import place_rows
+
+        place_rows(rows + missed, {analysis.display(idx.path): idx.path for idx in analysis.project.indexes.values()})
     if fmt == "json":
         document = {"version": 1, "calls": rows}
         if unresolved:
             document["unresolved"] = missed
         return json.dumps(document, indent=2) + "\n"
-    lines = [f"{r['path']}:{r['line']}:{r['column']}: {r['api']} model={r['model'] or '?'}"
+    lines = [f"{_where(r)}: {r['api']} model={r['model'] or '?'}"
              + "".join(f" {k}={v}" for k, v in r["settings"].items()) for r in rows]
     lines.append(f"{len(rows)} model call{'s' if len(rows) != 1 else ''}")
     if unresolved:
-        lines.extend(f"{m['path']}:{m['line']}:{m['column']}: unresolved `{m['callee']}`: stopped at `{m['stopped_at']}`, "
+        lines.extend(f"{_where(m)}: unresolved `{m['callee']}`: stopped at `{m['stopped_at']}`, "
                      f"{m['reason']}" for m in missed)
         total = len(rows) + len(missed)
         share = f" ({len(rows) / total:.0%} of {total} candidate call sites resolved)" if total else ""
         lines.append(f"{len(missed)} call site{'s that look' if len(missed) != 1 else ' that looks'} like model calls could not be resolved{share}")
     return "\n".join(lines) + "\n"
+
+
+def _where(row: dict) -> str:
+    """`path:line:column`, or `path:cell 3:2:5` in a notebook."""
+    cell = row.get("cell")
+    if cell is not None:
+        return f"{row['path']}:cell {cell['number']}:{cell['line']}:{cell['column']}"
+    return f"{row['path']}:{row['line']}:{row['column']}"

@@ -31,6 +31,8 @@ class Rule:
         edits: Iterable[Edit] = (),
         related: Iterable[Related] = (),
         severity: Severity | None = None,
+        api: str = "",
+        note: str = "",
     ) -> Finding:
         """A finding of this rule; `severity` overrides the doc's default for a case the catalog grades lower."""
         return Finding(
@@ -42,4 +44,59 @@ class Rule:
             fix=fix,
             edits=tuple(edits),
             related=tuple(related),
+            api=api,
+            note=note,
         )
+
+
+def as_written(call) -> str:
+    """A model call (inventory.ModelCall) named as the code names it, for messages: `kb_chain.invoke`,
+    `self.client.chat.completions.create`, the function handed to `asyncio.to_thread`; its canonical API
+    (`langchain.chain.invoke`, kept in the finding's `api`) when the code's spelling does not show the call."""
+    from llmlint.redact import safe_text
+
+    method = call.api.rsplit(".", 1)[-1]
+    site_call = call.site.call
+    written = callee_text(site_call.func)
+    if written and method == "__call__":
+        return safe_text(_shorten(written + "(...)"))
+    for candidate in (written, *(callee_text(arg) for arg in site_call.args[:2])):
+        if candidate and candidate.rsplit(".", 1)[-1] == method:
+            return safe_text(_shorten(candidate))
+    return call.api
+
+
+def callee_text(expr, depth: int = 0) -> str | None:
+    """A callee expression as the code writes it (`client.chat.completions.create`, `get_client().chat`), or None."""
+    from llmlint import exprs as E
+
+    if depth > 12:
+        return None
+    if isinstance(expr, E.Name):
+        return expr.id
+    if isinstance(expr, E.Attr):
+        base = callee_text(expr.base, depth + 1)
+        return f"{base}.{expr.attr}" if base else None
+    if isinstance(expr, E.Call):
+        base = callee_text(expr.func, depth + 1)
+        return f"{base}({'...' if expr.args or expr.kwargs else ''})" if base else None
+    if isinstance(expr, E.Subscript):
+        base = callee_text(expr.value, depth + 1)
+        return f"{base}[...]" if base else None
+    return None
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """At most `limit` characters, keeping the end (`….chat.completions.create`)."""
+    if len(text) <= limit:
+        return text
+    tail = text[-(limit - 1):]
+    return "…" + tail[tail.index(".") :] if "." in tail else "…" + tail
+
+
+def place(analysis, path: str, line: int, here: str | None = None) -> str:
+    """Where another line is, short enough for a message: `line 53` in the file `here`, else `llm.py:11` (the
+    finding's related locations and JSON carry the whole path)."""
+    if path == here:
+        return f"line {line}"
+    return f"{analysis.display(path).rsplit('/', 1)[-1]}:{line}"

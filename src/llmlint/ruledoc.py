@@ -38,6 +38,7 @@ class RuleMeta:
     markdown: str  # the whole document without front matter
     sections: dict = field(hash=False, compare=False, default_factory=dict)
     filename: str = ""
+    title: str = ""  # one sentence under 100 characters: SARIF's shortDescription, the title GitHub shows on an alert
 
     @property
     def summary(self) -> str:
@@ -78,6 +79,7 @@ def parse_rule_doc(text: str, filename: str = "") -> RuleMeta:
         markdown=body.strip() + "\n",
         sections={k: v.strip() for k, v in sections.items()},
         filename=filename,
+        title=front.get("title", ""),
     )
 
 

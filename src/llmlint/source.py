@@ -94,6 +94,11 @@ def python_tree(text: str):
     return tree, error if isinstance(error, str) else None
 
 
+def parse_error(text: str) -> SyntaxError | str | None:
+    """CPython's SyntaxError for `text`, why it is nested too deeply to parse, or None when it parses."""
+    return _ast_tree(text)[1]
+
+
 def check_syntax(data: bytes, display: str) -> Problem | None:
     """Why a file that is not indexed (the pre-filter passed over it) cannot be Python source, or None: the
     reader's verdict, then CPython's. CPython's symbol table pass parses without building the `ast` objects (a

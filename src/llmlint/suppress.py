@@ -42,7 +42,7 @@ class UnusedSuppression:
     codes: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"{self.location.path}:{self.location.line}: unused suppression: {', '.join(self.codes)}"
+        return f"{self.location.label(column=False)}: unused suppression: {', '.join(self.codes)}"
 
 
 @dataclass

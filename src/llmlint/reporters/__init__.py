@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import importlib
 
-from llmlint.finding import Report
+from llmlint.finding import Finding, Report
+from llmlint.redact import safe_text
 from llmlint.ruledoc import RuleMeta
 
 FORMATS = ("text", "json", "sarif", "github")
+
+
+def message_and_fix(finding: Finding, newline: str = "\n") -> str:
+    """A finding's message as a sentence, then a blank line and `Fix: ...` (for SARIF and annotations, where the two
+    would otherwise run together); each part redacted and on one line (`safe_text`) before they are joined."""
+    message = safe_text(finding.message)
+    if not finding.fix:
+        return message
+    if not message.endswith((".", "!", "?")):
+        message += "."
+    return f"{message}{newline}{newline}Fix: {safe_text(finding.fix)}"
 
 
 def render(fmt: str, report: Report, rules: dict[str, RuleMeta], **opts) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from llmlint.finding import Finding, Report, Severity
 from llmlint.redact import safe_text
+from llmlint.reporters import message_and_fix
 from llmlint.ruledoc import RuleMeta
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
@@ -14,6 +15,11 @@ _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE:
 
 def render(report: Report, rules: dict[str, RuleMeta], **_other_format_opts) -> str:
     lines = [_finding_command(f) for f in report.findings]
+    notes = {}  # project-wide notes (Finding.note), once each, as notices without a file
+    for finding in report.findings:
+        if finding.note:
+            notes.setdefault((finding.rule_id, finding.note), _command("notice", {"title": f"{finding.rule_id} {finding.name}"}, finding.note))
+    lines += notes.values()
     lines += [
         _command("warning", {"file": p.path, "title": "llmlint"}, f"skipped: {p.reason}") for p in report.problems
     ]
@@ -30,13 +36,15 @@ def _finding_command(finding: Finding) -> str:
         "endColumn": loc.end_column,
         "title": f"{finding.rule_id} {finding.name}",
     }
-    message = f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
-    return _command(_COMMAND[finding.severity], properties, message)
+    return _command(_COMMAND[finding.severity], properties, message_and_fix(finding), escaped_newlines=True)
 
 
-def _command(name: str, properties: dict, message: str) -> str:
+def _command(name: str, properties: dict, message: str, escaped_newlines: bool = False) -> str:
+    """One workflow command; `message` is made safe here, or was already, with the line breaks that separate its
+    parts (`escaped_newlines`: message_and_fix), which the runner shows as lines."""
     props = ",".join(f"{key}={escape_property(safe_text(value))}" for key, value in properties.items())
-    return f"::{name} {props}::{escape_data(safe_text(message))}"
+    data = escape_data(message) if escaped_newlines else escape_data(safe_text(message))
+    return f"::{name} {props}::{data}"
 
 
 def escape_data(text: str) -> str:

@@ -31,11 +31,15 @@ def _finding(finding: Finding) -> dict:
         "name": finding.name,
         "severity": finding.severity.value,
         **_span(finding.location),
+        **_cell(finding.location),
         "message": safe_text(finding.message),
+        "api": finding.api or None,
+        "note": finding.note or None,
         "fix": safe_text(finding.fix) if finding.fix else finding.fix,
         "edits": [{**_span(e.location), "replacement": redact(e.replacement)} for e in finding.edits],
         "related": [
-            {"path": redact(r.location.path), "line": r.location.line, "column": r.location.column, "message": safe_text(r.message)}
+            {"path": redact(r.location.path), "line": r.location.line, "column": r.location.column, **_cell(r.location),
+             "message": safe_text(r.message)}
             for r in finding.related
         ],
     }
@@ -49,3 +53,12 @@ def _span(loc: Location) -> dict:
         "end_line": loc.end_line,
         "end_column": loc.end_column,
     }
+
+
+def _cell(loc: Location) -> dict:
+    """In a notebook, where the location is in its code cell (`line`/`column` are those of the notebook file)."""
+    if loc.cell is None:
+        return {}
+    cell = loc.cell
+    return {"cell": {"number": cell.number, "line": cell.line, "column": cell.column, "end_line": cell.end_line,
+                     "end_column": cell.end_column}}

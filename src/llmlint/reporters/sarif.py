@@ -19,6 +19,7 @@ from llmlint import __version__
 from llmlint.finding import Finding, Location, Report, Severity
 from llmlint.gitinfo import report_base, repository_top, revision_and_remote
 from llmlint.redact import redact, safe_text
+from llmlint.reporters import message_and_fix
 from llmlint.ruledoc import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -28,6 +29,7 @@ SRCROOT = "%SRCROOT%"
 # RFC 3986 path characters other than ":" (which would read as a scheme in a first segment) are not encoded
 URI_PATH_SAFE = "/!$&'()*+,;=@"
 MAX_DESCRIPTION = 1024  # GitHub truncates rule descriptions longer than this
+MAX_SHORT_DESCRIPTION = 100  # the title GitHub shows on every alert: the rule document's one-sentence `title`
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
 SourceLines = Callable[[str, int], str]
@@ -92,7 +94,7 @@ def _descriptor(rule: RuleMeta) -> om.ReportingDescriptor:
     return om.ReportingDescriptor(
         id=rule.id,
         name=rule.name,
-        short_description=om.MultiformatMessageString(text=_clip(rule.summary or rule.name)),
+        short_description=om.MultiformatMessageString(text=_clip(rule.title or rule.summary or rule.name, MAX_SHORT_DESCRIPTION)),
         full_description=om.MultiformatMessageString(
             text=_clip(rule.sections.get("Why is this bad?") or rule.summary or rule.name)
         ),
@@ -115,7 +117,8 @@ def _provenance(root: Path) -> list | None:
 
 
 def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> om.Result:
-    text = safe_text(f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message)
+    text = message_and_fix(finding)
+    properties = {key: value for key, value in (("api", finding.api), ("projectNote", finding.note)) if value}
     related = [
         om.Location(id=i, physical_location=_physical(r.location), message=om.Message(text=safe_text(r.message)))
         for i, r in enumerate(finding.related, start=1)
@@ -129,6 +132,7 @@ def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> om.Re
         related_locations=related or None,
         partial_fingerprints={"primaryLocationLineHash": fingerprint},
         fixes=[_fix(finding)] if finding.edits else None,
+        properties=properties or None,
     )
 
 

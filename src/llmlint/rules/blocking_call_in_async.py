@@ -5,7 +5,7 @@ from __future__ import annotations
 from llmlint import exprs as E
 from llmlint.eventloop import loop_chain
 from llmlint.handling import in_test_module
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written
 
 # The awaitable spelling of a blocking method, by the method's name on the call.
 ASYNC_METHODS = {
@@ -47,21 +47,19 @@ class BlockingCallInAsync(Rule):
     def _finding(self, analysis, call, chain, replacement):
         client = _client_name(call)
         if client and call.family.provider not in BY_METHOD and call.family.key not in SPECIAL:
-            what = f"`{call.api}` on the synchronous `{client}` client"
+            what = f"`{as_written(call)}` (sync `{client}` client)"
         else:
-            callee = E.dotted(call.call.func)
-            what = f"the blocking `{callee}(...)`" if callee else f"the blocking `{call.api}`"
-            if callee and not call.api.startswith("http."):
-                what += f" (`{call.api}`)"
+            what = f"the blocking `{as_written(call)}`"
         async_path, async_name = chain[-1]
         if len(chain) == 1:
             where = f"inside `async def {async_name}()`"
         else:
             through = " <- ".join(f"`{q}()`" for _, q in chain[:-1][:3]) + (" <- ..." if len(chain) > 4 else "")
-            where = f"in {through}, called without a thread from `async def {async_name}()` ({analysis.display(async_path)})"
-        message = f"{what} runs {where}: it blocks the event loop, and every other request on it, until the model answers"
+            at = "" if async_path == call.module.path else f" ({analysis.display(async_path).rsplit('/', 1)[-1]})"
+            where = f"in {through}, called from `async def {async_name}()`{at} with no thread"
+        message = f"{what} runs {where}: it blocks the event loop until the model answers"
         fix = f"use the async API: {replacement}; or hand the call to a thread with `await asyncio.to_thread(...)`"
-        return self.report(analysis.location(call.module.path, call.call), message, fix)
+        return self.report(analysis.location(call.module.path, call.call), message, fix, api=call.api)
 
 
 def _raw_method(call) -> str:

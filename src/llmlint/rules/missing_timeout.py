@@ -5,7 +5,7 @@ from __future__ import annotations
 from llmlint import exprs as E
 from llmlint.finding import Related
 from llmlint.modelcalls import UNBOUNDED
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written, place
 from llmlint.settings import UNKNOWN, http_client_timeout, timeout_seconds
 
 # Module attributes that set a timeout for every call of an SDK (`litellm.request_timeout = 30`).
@@ -56,19 +56,25 @@ class MissingTimeout(Rule):
     def _finding(self, analysis, call, seconds, setting, limit):
         keyword = call.model_family.timeout_args[0] if call.model_family.timeout_args else "timeout"
         where = call.client_ctor_location()
-        if setting is not None:
-            shown = "no limit" if seconds == UNBOUNDED else f"{seconds:g} s"
-            message = f"`{call.api}` has a timeout of {shown}, above the {limit:g} s this project allows"
+        shown = as_written(call)
+        if setting is not None and seconds == UNBOUNDED:
+            on = " on its client" if setting.where == "client" else ""
+            if isinstance(setting.expr, E.Const) and setting.expr.value is None:
+                message = f"`{keyword}=None`{on} disables the timeout of `{shown}`: it waits forever for a response"
+            else:
+                message = f"`{shown}` has no time limit{on}: it waits forever for a response"
+        elif setting is not None:
+            message = f"`{shown}` has a timeout of {seconds:g} s, above the {limit:g} s this project allows"
         elif seconds == UNBOUNDED:
-            message = f"`{call.api}` has no timeout: the {call.model_family.provider} client waits forever for a response"
+            message = f"`{shown}` has no timeout: the {call.model_family.provider} client waits forever for a response"
         else:
-            message = f"`{call.api}` has no timeout: the {call.model_family.provider} client waits up to {seconds:g} s by default"
+            message = f"`{shown}` has no timeout: the {call.model_family.provider} client waits up to {seconds:g} s by default"
         if where is not None and setting is None:
-            fix = f"pass `{keyword}=30` (seconds) where the client is created ({analysis.display(where[0])}:{where[1].line}), or on this call"
+            fix = f"pass `{keyword}=30` (seconds) where the client is created ({place(analysis, where[0], where[1].line, call.module.path)}), or on this call"
         else:
             fix = f"pass `{keyword}=30` (seconds) on this call or on its client, and handle the timeout error"
         related = []
         if where is not None:
             related.append(Related(analysis.location(*where), "client created here without a timeout" if setting is None else "client created here"))
-        return self.report(analysis.location(call.module.path, call.call), message, fix, related=related)
+        return self.report(analysis.location(call.module.path, call.call), message, fix, related=related, api=call.api)
 

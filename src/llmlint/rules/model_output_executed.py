@@ -7,7 +7,7 @@ import re
 from llmlint import exprs as E
 from llmlint.finding import Related
 from llmlint.outputflow import safe_template_names
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written, place
 from llmlint.values import Ctx, Ext, Obj
 
 CODE = {"eval", "exec", "compile", "builtins.eval", "builtins.exec", "builtins.compile"}
@@ -31,20 +31,20 @@ SHELLS = {"sh", "bash", "zsh", "cmd", "cmd.exe", "powershell", "pwsh", "python",
 INLINE_FLAGS = {"-c", "-e", "/c", "-Command", "--command"}
 
 FIXES = {
-    "code": "never run model output as Python: have the model return data (JSON checked with a pydantic model) or call a fixed tool, or run generated code only in a sandbox",
+    "code": "never run model output as Python: have the model return data (checked with a pydantic model) or pick a fixed tool; run generated code only in a sandbox",
     "shell": "never hand model output to a shell: map the model's choice onto an allow-list of fixed commands and run them as argument lists with `shell=False`",
-    "sql": "keep the query fixed and pass model values as bound parameters (`cursor.execute(\"... WHERE id = %s\", (value,))`); run generated SQL only on a read-only connection after an allow-list check",
+    "sql": "keep the query fixed and pass model values as bound parameters (`cursor.execute(\"... WHERE id = %s\", (value,))`), or run generated SQL read-only after an allow-list check",
     "deserialize": "parse model output as data only: `json.loads` or `yaml.safe_load`, then validate it with a pydantic model",
     "html": "escape model output before rendering it (`markupsafe.escape`, `html.escape`, autoescaping on) or sanitise it with `nh3.clean`/`bleach.clean`",
 }
 
 VERB = {"code": "runs", "shell": "runs", "sql": "runs", "deserialize": "deserializes", "html": "renders"}
 IMPACT = {
-    "code": "whoever steers the model (a prompt injection in a document, a web page, a user message) runs code in this process",
+    "code": "whoever steers the model (a prompt injection) runs code in this process",
     "shell": "whoever steers the model runs commands on this host",
-    "sql": "whoever steers the model can read, change or drop any table this connection reaches",
+    "sql": "whoever steers the model can read, change or drop any table",
     "deserialize": "a crafted payload constructs arbitrary objects and runs code",
-    "html": "a prompt injection becomes stored or reflected XSS in the user's browser",
+    "html": "a prompt injection becomes XSS in the user's browser",
 }
 STREAMLIT_HTML = {"markdown", "write", "caption"}  # the Streamlit calls that take `unsafe_allow_html`
 CANDIDATES = {n.rsplit(".", 1)[-1] for n in CODE | SHELL | PROCESS | DESERIALIZE | UNSAFE_YAML | HTML | SQL_FUNCTIONS} | SQL_METHODS | STREAMLIT_HTML | {
@@ -107,10 +107,10 @@ class ModelOutputExecuted(Rule):
     def _finding(self, analysis, path, call, kind, what, flows):
         sources = sorted(_sources(analysis, flows), key=lambda c: (c.module.path, c.call.line))
         first = sources[0]
-        where = f"{analysis.display(first.module.path)}:{first.call.line}"
-        message = f"{what} {VERB[kind]} the output of `{first.api}` ({where}) unchecked: {IMPACT[kind]}"
-        related = [Related(analysis.location(c.module.path, c.call), f"model output comes from this `{c.api}` call") for c in sources[:3]]
-        return self.report(analysis.location(path, call), message, FIXES[kind], related=related)
+        where = place(analysis, first.module.path, first.call.line, path)
+        message = f"{what} {VERB[kind]} the output of `{as_written(first)}` ({where}) unchecked: {IMPACT[kind]}"
+        related = [Related(analysis.location(c.module.path, c.call), f"model output comes from this `{as_written(c)}` call") for c in sources[:3]]
+        return self.report(analysis.location(path, call), message, FIXES[kind], related=related, api=first.api)
 
 
 def _sources(analysis, flows):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from llmlint.finding import Related
 from llmlint.index import Span
 from llmlint.prompts import concat, requests_of, task_instructions
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written, place
 
 MAX_RELATED = 6
 
@@ -73,38 +73,38 @@ class MonolithicPrompt(Rule):
         else:
             subject = f"the prompt assigned to `{definition.name}`"
         if prompt.files:
-            subject += f" (read from {_shown(prompt.files[0])})"
+            subject += f" (read from {os.path.basename(prompt.files[0])})"
         reasons = []
         if big:
-            reasons.append(f"is about {prompt.tokens:,} tokens (limit {max_tokens:,})")
+            reasons.append(f"has ~{prompt.tokens:,} tokens (limit {max_tokens:,})")
         if busy:
-            reasons.append(f"asks for {len(prompt.jobs)} different jobs ({', '.join(prompt.jobs)})")
+            jobs = prompt.jobs[:3] + (["..."] if len(prompt.jobs) > 3 else [])
+            reasons.append(f"asks for {len(prompt.jobs)} jobs ({', '.join(jobs)})")
         if not reasons:
             reasons.append(f"plus the messages sent with it comes to about {prompt.request_tokens:,} tokens (limit {max_tokens:,})")
-        message = f"{subject} {' and '.join(reasons)}; sent by {self._senders(analysis, prompt)}"
+        message = f"{subject} {' and '.join(reasons)}; sent by {self._senders(analysis, prompt, definition.path)}"
         if busy:
             focus = ", ".join(f"`{job}`" for job in prompt.jobs[:3])
             fix = (f"split it into focused prompts with one job each ({focus}, ...), chain or route them, and move the "
-                   "static instructions shared by all of them into a system prompt that can be cached")
+                   "shared static instructions into a cacheable system prompt")
         else:
-            fix = ("split it into focused prompts with one job each, chain or route them, move the static instructions "
-                   "into a system prompt that can be cached, and retrieve reference material per request instead of "
-                   "pasting all of it into every call")
+            fix = ("split it into focused prompts with one job each, move the static instructions into a cacheable system "
+                   "prompt, and retrieve reference material per request instead of pasting all of it in")
         return self.report(analysis.location(definition.path, definition.span), message, fix, related=self._related(analysis, prompt))
 
-    def _senders(self, analysis, prompt: _Prompt) -> str:
+    def _senders(self, analysis, prompt: _Prompt, here: str) -> str:
         places = []
         for call, _ in prompt.senders:
-            place = f"`{call.api}` at {analysis.display(call.module.path)}:{call.call.line}"
-            if place not in places:
-                places.append(place)
-        shown = ", ".join(places[:2])
-        return shown + (f" and {len(places) - 2} more" if len(places) > 2 else "")
+            sender = f"`{as_written(call)}` ({place(analysis, call.module.path, call.call.line, here)})"
+            if sender not in places:
+                places.append(sender)
+        shown = places[0] if places else "a model call"
+        return shown + (f" and {len(places) - 1} more" if len(places) > 1 else "")
 
     def _related(self, analysis, prompt: _Prompt):
         related, seen = [], set()
         for call, via in prompt.senders:
-            items = [(call.module.path, call.call, f"sent to the model here (`{call.api}`)")]
+            items = [(call.module.path, call.call, f"sent to the model here (`{as_written(call)}`)")]
             items += [(v.path, v.call, f"passed to `{_callee(v.callee)}()` here") for v in via]
             for path, node, text in items:
                 key = (path, node.line, node.col)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from llmlint import exprs as E
 from llmlint.promptflow import PromptFlow, is_dynamic
 from llmlint.retrieval import documents_source, find_retrievals, is_reranked
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written, place
 from llmlint.values import Ctx, Obj
 
 OPENERS = {"open", "io.open", "codecs.open", "aiofiles.open"}
@@ -14,7 +14,7 @@ LOADS = {"load", "aload", "load_and_split", "lazy_load", "load_data", "aload_dat
 UPLOAD_WIDGETS = {"streamlit.file_uploader", "streamlit.sidebar.file_uploader"}  # each returns the uploaded file
 TABLE_DUMPS = {"to_string", "to_csv", "to_markdown", "to_json", "to_html"}
 TABLE_CUTS = {"head", "tail", "sample", "nlargest", "nsmallest", "query", "truncate"}
-BUDGET_FIX = "cap it before it goes into the prompt: slice it (`[:MAX_CONTEXT_CHARS]`) or keep adding pieces only while a token budget (`MAX_CONTEXT_TOKENS`, counted with tiktoken) lasts"
+BUDGET_FIX = "cap it before it goes into the prompt: slice it (`[:MAX_CONTEXT_CHARS]`) or add pieces only while a token budget lasts"
 
 
 class RetrievalFirehose(Rule):
@@ -48,10 +48,10 @@ class RetrievalFirehose(Rule):
 
     def _too_many(self, analysis, r, limit):
         what = "configures retrieval of" if r.configures else "asks for"
-        message = f"`{r.api}` in {_where(r.function)} {what} {r.k:g} results per query ({_shown(r)}), above max-k {limit:g}"
-        fix = (f"lower `{r.keyword}` to {min(5, int(limit)):d}, or fetch more and rerank or compress down to the best few "
-               f"(e.g. a cross-encoder or ContextualCompressionRetriever), or fill a token budget (`MAX_CONTEXT_TOKENS`)")
-        return self.report(analysis.location(r.module.path, r.site.call), message, fix)
+        message = f"`{as_written(r)}` in {_where(r.function)} {what} {r.k:g} results per query ({_shown(r)}), above max-k {limit:g}"
+        fix = (f"lower `{r.keyword}` to {min(5, int(limit)):d}, or fetch more and rerank or compress to the best few (a cross-encoder, "
+               "ContextualCompressionRetriever), or fill a token budget")
+        return self.report(analysis.location(r.module.path, r.site.call), message, fix, api=r.api)
 
     def _join(self, analysis, flow, by_site, idx, fn, site, limit):
         separator = site.call.func.base
@@ -67,7 +67,7 @@ class RetrievalFirehose(Rule):
         sink = flow.sink(idx.path, fn, site.call)
         if sink is None:
             return None
-        message = (f"all {source.k:g} documents from `{source.api}` ({analysis.display(source.module.path)}:{source.site.call.line}) "
+        message = (f"all {source.k:g} documents from `{as_written(source)}` ({place(analysis, source.module.path, source.site.call.line, idx.path)}) "
                    f"are joined into the prompt of {_sink_name(analysis, sink)} with no cap on count or tokens")
         return self.report(analysis.location(idx.path, site.call), message, f"join only the best few (`docs[:5]`), or {BUDGET_FIX}")
 
@@ -140,7 +140,7 @@ def _iterable(expr):
 
 def _sink_name(analysis, sink) -> str:
     if hasattr(sink, "api"):
-        return f"`{sink.api}` (line {sink.call.line})"
+        return f"`{as_written(sink)}` (line {sink.call.line})"
     return f"`{E.dotted(sink.call.func) or 'a helper'}()` (line {sink.call.line}), which calls the model"
 
 

@@ -38,9 +38,8 @@ class SingleModel(Rule):
 
     def _flagship_finding(self, analysis, table, call, kind):
         cheap = table.alternative(call.model) or "a small model"
-        message = f"flagship model `{call.model}` used for a simple task: {'; '.join(kind.simple)}"
-        fix = (f"route this call to `{cheap}` (or to rules) and escalate to `{call.model}` only when the cheap answer "
-               "is not one of the expected labels (Trust Cascade)")
+        message = f"flagship model `{call.model}` used for a simple task: {'; '.join(kind.simple[:2])}"
+        fix = f"route this call to `{cheap}` (or to rules) and escalate to `{call.model}` only when its answer is not an expected label"
         related = []
         setting = call.model_setting
         if setting is not None and (setting.ctx.path, setting.line) != (call.module.path, call.call.line):
@@ -69,15 +68,13 @@ class SingleModel(Rule):
         first, model = calls[0], calls[0].model
         root = analysis.project.project_root(first.module.path)
         where = lambda c: f"{_relative(c.module.path, root)}:{c.call.line}"  # noqa: E731
-        others = [where(c) for c in calls[1:]]
-        message = (f"all {len(calls)} model calls in this project use `{model}`, from a simple task ({where(simple)}: "
-                   f"{kinds[id(simple)].simple[0]}) to open-ended generation ({where(open_ended)}: {kinds[id(open_ended)].open_reason}), "
-                   f"with no routing or fallback; the other call sites: {', '.join(others)}")
+        message = (f"all {len(calls)} model calls in this project use `{model}`, from a simple task ({where(simple)}) to "
+                   f"open-ended generation ({where(open_ended)}), with no routing or fallback")
         cheap = table.alternative(model) or "a cheaper model"
         if table.tier(model) != EXPENSIVE:
             cheap = "the cheap model"
-        fix = (f"add a Trust Cascade: send simple requests to {_quote(cheap)} or to rules, escalate to a stronger model only when "
-               "needed, and choose the model in one routing function (or a litellm Router) instead of one constant everywhere")
+        fix = (f"send simple requests to {_quote(cheap)} or to rules and escalate only when needed (Trust Cascade); choose the "
+               "model in one routing function or a litellm Router")
         related = [Related(analysis.location(c.module.path, c.call), f"also `{model}`") for c in calls[1:]]
         return self.report(analysis.location(first.module.path, first.call), message, fix, related=related, severity=Severity.NOTE)
 

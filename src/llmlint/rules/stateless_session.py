@@ -5,10 +5,10 @@ from __future__ import annotations
 from llmlint.conversation import judge
 from llmlint.entrypoints import CLI_LOOP, find_entry_points
 from llmlint.finding import Related
-from llmlint.rule import Rule
+from llmlint.rule import Rule, callee_text
 
-STORE_FIX = ("keep the conversation in a store keyed by session or user id (or the framework's memory), send the recent turns "
-             "plus a running summary with each request, and cap the history by tokens")
+STORE_FIX = ("keep the conversation in a store keyed by session or user id, and send the recent turns (capped by tokens) "
+             "plus a running summary with each request")
 
 
 class StatelessSession(Rule):
@@ -20,15 +20,15 @@ class StatelessSession(Rule):
             if verdict is None:
                 continue
             where = analysis.location(verdict.path, verdict.node)
-            at = f"line {where.line}" if verdict.path == entry.path else f"{where.path}:{where.line}"
+            at = f"line {where.line}" if verdict.path == entry.path else f"{where.path.rsplit('/', 1)[-1]}:{where.line}"
             if verdict.kind == "fresh":
-                message = (f"{entry.label} creates its conversation memory anew on every message ({verdict.detail} at {at}), "
-                           "so each turn starts from an empty history")
+                message = f"{entry.label} creates its conversation memory anew on every message ({verdict.detail}, {at}): each turn starts empty"
                 fix = _fresh_fix(verdict.detail)
                 related = [Related(where, "memory created per message here")]
             else:
-                message = (f"{entry.label} sends the model only the current message ({verdict.detail} at {at}) and neither "
-                           "loads earlier turns nor stores this one: every reply forgets the conversation")
+                written = callee_text(verdict.node.func) if hasattr(verdict.node, "func") else None
+                detail = f"`{written}`" if written else verdict.detail
+                message = f"{entry.label} sends only the current message ({detail}, {at}) and keeps no history: every reply forgets the conversation"
                 fix = _amnesia_fix(entry)
                 related = [Related(where, "model called without the conversation here")]
             yield self.report(analysis.location(entry.path, entry.node), message, fix, related=related)
@@ -54,5 +54,5 @@ def _fresh_fix(detail: str) -> str:
     if "start_chat" in detail or "chats.create" in detail:
         return ("keep one chat session per conversation (or pass the stored turns as `history=`), keyed by the "
                 "session id, instead of starting a new one per message")
-    return ("create the memory once per conversation and keep it in a store keyed by the session id (for example "
-            "`RunnableWithMessageHistory` with a Redis or SQL message history), so each message sees the earlier turns")
+    return ("create the memory once per conversation and keep it in a store keyed by the session id (e.g. "
+            "`RunnableWithMessageHistory` with a Redis or SQL history)")

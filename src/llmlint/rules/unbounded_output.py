@@ -5,7 +5,7 @@ from __future__ import annotations
 from llmlint.finding import Related
 from llmlint.handling import in_test_module
 from llmlint.modelcalls import is_generation_api
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written
 
 # APIs whose output cap sits inside a JSON body or a provider-specific blob the analysis does not open.
 OPAQUE_APIS = {"bedrock.invoke_model"}
@@ -28,18 +28,18 @@ class UnboundedOutput(Rule):
                 continue  # **kwargs from elsewhere may carry the cap
             if call.client is not None and call.client.ctor is None and not call.client.parts:
                 continue  # a model object passed in: its construction is not visible
-            message = f"`{call.api}` sets no cap on output tokens ({', '.join('`' + k + '`' for k in family.max_tokens_args[:3])})"
+            message = f"`{as_written(call)}` sets no cap on output tokens ({', '.join('`' + k + '`' for k in family.max_tokens_args[:3])})"
             fix = f"cap the answer at the longest you need: pass `{family.cap_hint}` on this call or its client"
             related = []
             where = call.client_ctor_location()
             if where is not None:
                 related.append(Related(analysis.location(*where), "model client created here"))
-            yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related)
+            yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related, api=call.api)
 
     def _raw_request(self, analysis, call):
         cap = call.http_caps[0]
         named = " or ".join("`" + ".".join(path) + "`" for path in call.http_caps)
-        message = f"the raw request `{call.api}` sends a JSON body with no cap on output tokens ({named})"
+        message = f"the request `{as_written(call)}` sends a JSON body with no cap on output tokens ({named})"
         example = f'"{cap[0]}": {{"{cap[1]}": 512}}' if len(cap) == 2 else f'"{cap[0]}": 512'
-        fix = f"cap the answer at the longest you need: add `{example}` to the request body"
-        return self.report(analysis.location(call.module.path, call.call), message, fix)
+        fix = f"add `{example}` to the request body"
+        return self.report(analysis.location(call.module.path, call.call), message, fix, api=call.api)

@@ -7,10 +7,9 @@ import libcst as cst
 from llmlint import exprs as E
 from llmlint.finding import Edit, Location, Related, Severity
 from llmlint.retry import find_retries, importable
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written
 
-BACKOFF = "`time.sleep(min(30, 2 ** attempt) + random.random())`"
-TRANSIENT = "retry only transient errors (rate limits, timeouts, 5xx)"
+BACKOFF = "`time.sleep(min(30, 2 ** attempt))`"
 
 
 class UnboundedRetry(Rule):
@@ -46,7 +45,7 @@ class UnboundedRetry(Rule):
             details.append(f"through {path[0][1]}()")
         elif len(path) > 1:
             details.append(f"through {path[-1][1]}()")
-        return f"`{call.api}`" + (f" ({', '.join(details)})" if details else "")
+        return f"`{as_written(call)}`" + (f" ({', '.join(details)})" if details else "")
 
     def _where(self, analysis, retry) -> Location:
         return analysis.location(retry.module.path, retry.span)
@@ -56,19 +55,18 @@ class UnboundedRetry(Rule):
         what = _policy_name(retry)
         if retry.library == "backoff":
             missing = f"`{retry.stop}` and no `max_time`" if retry.stop else "neither `max_tries` nor `max_time`"
-            message = f"{what} on {fn}() has {missing}: it retries {target} forever while the error persists"
+            message = f"{what} on {fn}() has {missing}: it retries {target} forever"
             fix = f"add `max_tries=5` (or `max_time=60`) to {what}, and give up on errors that are not transient"
             edits = self._edit(analysis, retry, "max_tries", "5", None)
             return self.report(self._where(analysis, retry), message, fix, edits=edits)
         stop_name = importable(retry.module, "tenacity", "stop_after_attempt") if retry.library == "tenacity" else None
         keyword, value = ("stop", f"{stop_name or 'stop_after_attempt'}(5)") if retry.library == "tenacity" else ("stop_max_attempt_number", "5")
         if retry.stop:
-            message = f"{what} around {target} in {fn}() has `{retry.stop}`: it retries forever while the error persists"
+            message = f"{what} around {target} in {fn}() has `{retry.stop}`: it retries forever"
         else:
             message = f"{what} around {target} in {fn}() has no `{keyword}=`: {retry.library} retries forever by default"
-        fix = f"add `{keyword}={value}` (or `stop_after_delay(60)`) to {what} and {TRANSIENT}"
-        if retry.library == "tenacity" and stop_name is None:
-            fix += "; `stop_after_attempt` is not imported in this module: add `from tenacity import stop_after_attempt`"
+        imported = " (from tenacity)" if retry.library == "tenacity" and stop_name is None else ""
+        fix = f"add `{keyword}={value}`{imported} to {what} and retry only transient errors"
         related = []
         if not retry.inline and retry.policy is not None and retry.policy_ctx is not None:
             related.append(Related(analysis.location(retry.policy_ctx.path, retry.policy), "retry policy configured here"))
@@ -102,29 +100,29 @@ class UnboundedRetry(Rule):
         header = self._where(analysis, retry)
         if not retry.bounded:
             shape = _loop_shape(retry)
-            nowait = "" if retry.waits else ", without waiting between attempts"
-            message = f"retry loop `{shape}` in {fn}() calls {target} again after every failure with no attempt counter, deadline or exit{nowait}"
-            fix = (f"bound it: `for attempt in range(5):` (re-raise after the last attempt), sleep with exponential backoff and jitter "
-                   f"between attempts ({BACKOFF}) and {TRANSIENT}; or use tenacity `@retry(stop=stop_after_attempt(5), wait=wait_random_exponential(max=30))`")
+            nowait = "" if retry.waits else ", and no wait"
+            message = f"retry loop `{shape}` in {fn}() retries {target} with no attempt limit, deadline or exit{nowait}"
+            fix = (f"bound it: `for attempt in range(5):` (re-raise after the last) with backoff between attempts ({BACKOFF}), "
+                   "or tenacity `@retry(stop=stop_after_attempt(5))`")
             return self.report(header, message, fix)
-        message = f"retry loop in {fn}() calls {target} again immediately after a failure: nothing waits between attempts"
-        fix = f"sleep with exponential backoff and jitter before the next attempt ({BACKOFF}), or use tenacity `wait=wait_random_exponential(max=30)`"
+        message = f"retry loop in {fn}() retries {target} at once after a failure: nothing waits between attempts"
+        fix = f"sleep with exponential backoff before the next attempt ({BACKOFF}), or use tenacity `wait=wait_random_exponential(max=30)`"
         return self.report(header, message, fix, severity=Severity.WARNING)
 
     def _recursion(self, analysis, retry):
         fn, target = retry.function.qualname, self._target(analysis, retry)
         name = retry.function.name
-        message = f"{fn}() calls itself again from its `except` handler with no depth bound: a persistent error around {target} recurses until RecursionError"
-        fix = (f"pass an attempt counter (`attempt: int = 0`, call `{name}(..., attempt=attempt + 1)`), re-raise once it reaches 5 "
-               f"and sleep with exponential backoff before retrying; or retry with tenacity `stop=stop_after_attempt(5)`")
+        message = f"{fn}() calls itself from its `except` handler with no depth bound: a lasting error in {target} ends in RecursionError"
+        fix = (f"pass an attempt counter (`attempt: int = 0`, call `{name}(..., attempt=attempt + 1)`), re-raise at 5 and back off "
+               "between attempts; or use tenacity `stop=stop_after_attempt(5)`")
         return self.report(self._where(analysis, retry), message, fix)
 
     def _client(self, analysis, retry, limit):
         call = retry.sites[0]
         if retry.value == float("inf"):
-            message = f"`{retry.keyword}` is unlimited on the {call.family.provider} client of `{call.api}`: a failing request is retried for ever"
+            message = f"`{retry.keyword}` is unlimited on the {call.family.provider} client of `{as_written(call)}`: a failing request is retried for ever"
         else:
-            message = f"`{retry.keyword}={retry.value:g}` on the {call.family.provider} client of `{call.api}`: a failing request is retried {retry.value:g} times before anyone hears of it"
+            message = f"`{retry.keyword}={retry.value:g}` on the {call.family.provider} client of `{as_written(call)}`: a failing request is retried {retry.value:g} times before anyone hears of it"
         fix = f"set `{retry.keyword}` to at most {limit:g} (the SDK default is 2) and put an overall deadline on the request"
         return self.report(self._where(analysis, retry), message, fix, severity=Severity.WARNING)
 

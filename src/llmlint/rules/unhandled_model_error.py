@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llmlint.finding import Related
 from llmlint.index import MODULE_SCOPE
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written
 
 # The class that covers every error a family's calls raise (connection, timeout, HTTP status), by family key.
 BASE_ERRORS = {
@@ -42,37 +42,33 @@ class UnhandledModelError(Rule):
 
     def _finding(self, analysis, call, chain):
         entry_path, entry_name = chain[-1]
-        entry = _describe(analysis, entry_path, entry_name)
+        entry = _describe(analysis, entry_path, entry_name, call.module.path)
+        shown = as_written(call)
         if len(chain) == 1:
             message = (
-                f"`{call.api}` is not inside a try/except, and nothing in the project calls {entry}: "
-                "a provider error (rate limit, timeout, outage, content filter) crashes it"
+                f"`{shown}` is not in a try/except and nothing calls {entry}: a provider error (rate limit, timeout, "
+                "outage) crashes it"
             )
         else:
             through = " -> ".join(f"`{q}()`" for _, q in chain[:-1][:3]) + (" -> ..." if len(chain) > 4 else "")
-            message = (
-                f"`{call.api}` has no exception handling on its path: a provider error (rate limit, timeout, outage, "
-                f"content filter) propagates uncaught through {through} and crashes {entry}"
-            )
+            message = f"`{shown}` has no error handling: a provider error goes through {through} uncaught and crashes {entry}"
         error = _base_error(call)
         root = error.strip("`").split(".")[0]
         if root in TRANSIENT_SDKS:
-            error += f" (or just the transient {', '.join(f'`{root}.{name}`' for name in TRANSIENT)})"
-        fix = (
-            f"catch {error} close to this call and degrade gracefully (fallback answer, cached answer or a cheaper "
-            "model); let other errors surface with context"
-        )
+            error += f" (or only the transient {', '.join(f'`{name}`' for name in TRANSIENT)})"
+        fix = f"catch {error} near this call and fall back (cached answer, cheaper model)"
         related = []
         if entry_name != MODULE_SCOPE and len(chain) > 1:
             fn = analysis.project.indexes[entry_path].functions[entry_name]
             related.append(Related(analysis.location(entry_path, fn.span), "entry point the error escapes from"))
-        return self.report(analysis.location(call.module.path, call.call), message, fix, related=related)
+        return self.report(analysis.location(call.module.path, call.call), message, fix, related=related, api=call.api)
 
 
-def _describe(analysis, path: str, qualname: str) -> str:
+def _describe(analysis, path: str, qualname: str, here: str) -> str:
+    name = analysis.display(path).rsplit("/", 1)[-1]
     if qualname == MODULE_SCOPE:
-        return f"the module-level code of {analysis.display(path)}"
-    return f"`{qualname}()` in {analysis.display(path)}"
+        return f"the module-level code of {name}"
+    return f"`{qualname}()`" if path == here else f"`{qualname}()` in {name}"
 
 
 def _base_error(call) -> str:

@@ -6,7 +6,7 @@ import os
 
 from llmlint.handling import in_test_module
 from llmlint.index import MODULE_SCOPE
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written
 
 # Two concrete ways to instrument every call of a provider once, at start-up.
 INSTRUMENT_HINTS = {
@@ -32,19 +32,22 @@ class UnobservedModelCall(Rule):
             by_project.setdefault(root, []).append(call)
         for root, calls in by_project.items():
             unobserved = [c for c in calls if not observability.is_observed(c.module.path, c.function.qualname)]
-            for number, call in enumerate(unobserved):
+            if not unobserved:
+                continue
+            # The project-wide fact is the same for every finding of the project: it travels as the findings' `note`,
+            # which the reporters show once per project (a summary line, as ruff and semgrep keep each finding's
+            # message to the finding itself), whichever of the findings are suppressed or in a baseline.
+            note = (
+                f"{_project_name(analysis, unobserved[0], root)} has no LLM instrumentation at all: {len(unobserved)} of its "
+                f"{len(calls)} model call{'s' if len(calls) != 1 else ''} {'are' if len(unobserved) != 1 else 'is'} unobserved"
+            )
+            for call in unobserved:
                 where = "module-level code" if call.function.qualname == MODULE_SCOPE else f"`{call.function.qualname}()` or its callers"
                 model = f" ({call.model})" if call.model else ""
-                message = f"`{call.api}`{model} is not observed: nothing logs, traces or meters it in {where}"
-                if number == 0:
-                    message += (
-                        f"; {_project_name(analysis, call, root)} has no LLM instrumentation at all, and "
-                        f"{len(unobserved)} of its {len(calls)} model call{'s' if len(calls) != 1 else ''} "
-                        f"{'are' if len(unobserved) != 1 else 'is'} unobserved"
-                    )
+                message = f"`{as_written(call)}`{model} is not observed: nothing logs, traces or meters it in {where}"
                 hint = INSTRUMENT_HINTS.get(call.family.provider, DEFAULT_HINT)
-                fix = f"instrument once at start-up with {hint}, and log model, latency, tokens and cost for each call"
-                yield self.report(analysis.location(call.module.path, call.call), message, fix)
+                fix = f"instrument every call once, at start-up: {hint}"
+                yield self.report(analysis.location(call.module.path, call.call), message, fix, api=call.api, note=note)
 
 
 def _relative(path: str, root: str) -> str:

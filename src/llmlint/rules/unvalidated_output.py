@@ -6,7 +6,7 @@ from llmlint import exprs as E
 from llmlint.finding import Location, Related
 from llmlint.handling import in_test_module
 from llmlint.outputflow import ENVELOPE, JSON_MODE, REGEX, TOOL
-from llmlint.rule import Rule
+from llmlint.rule import Rule, as_written, place
 from llmlint.values import Ctx
 
 # Parsers of model text and the exceptions (by last name) that handle their failure, besides Exception/bare.
@@ -88,32 +88,30 @@ class UnvalidatedOutput(Rule):
 
     def _finding(self, analysis, path, call, name, sources):
         first = _first(sources)
-        where = f"{analysis.display(first.module.path)}:{first.call.line}"
+        where = place(analysis, first.module.path, first.call.line, path)
         shown = f"{name}()"
         error = "JSONDecodeError" if name.endswith("loads") else ("ValueError/SyntaxError" if name == "ast.literal_eval" else "ValueError")
         message = (
-            f"`{shown}` parses the output of `{first.api}` ({where}) with no error handling and no schema: "
-            f"one malformed answer raises {error} and fails the request"
+            f"`{shown}` parses the output of `{as_written(first)}` ({where}) with no error handling or schema: "
+            f"one malformed answer raises {error}"
         )
         if name in ("int", "float"):
             fix = f"catch `ValueError` around `{shown}` and fall back or re-ask, or request a typed field through structured outputs"
         else:
             fix = (
-                "ask for structured output (`response_format` with a JSON schema, `client.beta.chat.completions.parse`, "
-                "`with_structured_output`) or validate with a pydantic model (`Model.model_validate_json(text)`) inside "
-                "`try/except ValidationError`, and retry once with the validation error"
+                "ask for structured output (`response_format` with a JSON schema, `with_structured_output`) or validate with "
+                "`Model.model_validate_json(text)` inside `try/except ValidationError`, and retry once"
             )
-        return self.report(analysis.location(path, call), message, fix, related=_related(analysis, sources))
+        return self.report(analysis.location(path, call), message, fix, related=_related(analysis, sources), api=first.api)
 
     def _key_finding(self, analysis, path, target, line, key, sources):
         first = _first(sources)
         message = (
-            f"`{target}[{key!r}]` assumes the JSON that `{first.api}` returned "
-            f"({analysis.display(first.module.path)}:{first.call.line}) has a `{key}` field: when the model leaves it out "
-            "or renames it, KeyError fails the request"
+            f"`{target}[{key!r}]` assumes the JSON that `{as_written(first)}` returned "
+            f"({place(analysis, first.module.path, first.call.line, path)}) has a `{key}` field: if the model drops it, KeyError"
         )
         fix = f"validate the parsed JSON with a pydantic model (`Model.model_validate(data)`), or read it with `{target}.get({key!r})` and handle the missing value"
-        return self.report(Location(analysis.display(path), line), message, fix, related=_related(analysis, sources))
+        return self.report(Location(analysis.display(path), line), message, fix, related=_related(analysis, sources), api=first.api)
 
 
 def _first(sources):
@@ -122,7 +120,7 @@ def _first(sources):
 
 def _related(analysis, sources):
     unique = sorted({id(c): c for c in sources if c is not None}.values(), key=lambda c: (c.module.path, c.call.line))
-    return [Related(analysis.location(c.module.path, c.call), f"model output comes from this `{c.api}` call") for c in unique[:3]]
+    return [Related(analysis.location(c.module.path, c.call), f"model output comes from this `{as_written(c)}` call") for c in unique[:3]]
 
 
 def _unguarded_key(flow, fn, ctx, site):
