@@ -338,8 +338,9 @@ class _Indexer(cst.CSTVisitor):
         self.fn.calls.append(site)
         self.fn.calls[-1].in_lambda = self.lambda_depth > 0
         method = call.func.attr if hasattr(call.func, "attr") else None
-        if method in ("append", "extend", "insert") and dotted(call.func.base) and call.args:
-            self.fn.assigns.append(Assign(dotted(call.func.base), call.args[-1], call.line, method, arms=self.arms(call.line)))
+        if method in ACCUMULATORS and dotted(call.func.base) and call.args:
+            self.fn.assigns.append(Assign(dotted(call.func.base), call.args[-1], call.line, "append" if method == "stream_token" else method,
+                                          arms=self.arms(call.line)))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if KEY_PATTERN.search(node.value):
@@ -519,6 +520,11 @@ def _walk(module, path, module_name, is_package, line_count, positions, comments
         fn.calls.sort(key=lambda site: (site.call.line, site.call.col, -site.call.end_line, -site.call.end_col))
         _link_call_context(fn)
     return index
+
+
+# Calls that add their argument to what the receiver holds: list methods, and a Chainlit Message's or Step's
+# stream_token (the streamed tokens become its content or output).
+ACCUMULATORS = ("append", "extend", "insert", "stream_token")
 
 
 def annotated_class(annotation) -> str:

@@ -26,6 +26,9 @@ SQL_LIBRARIES = (
     "sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "asyncpg", "aiosqlite", "sqlalchemy", "duckdb",
     "snowflake", "oracledb", "cx_Oracle", "pyodbc", "databases", "sqlmodel", "aiomysql", "pg8000", "clickhouse_driver", "trino",
 )
+# Warehouse clients that run the SQL text they are given: (client class prefix, method).
+SQL_CLIENT_METHODS = {("google.cloud.bigquery", "query"), ("clickhouse_connect", "query"), ("clickhouse_connect", "command"),
+                      ("duckdb", "sql"), ("duckdb", "query"), ("databricks.sql", "execute")}
 SQL_RECEIVER = re.compile(r"(?:^|_)(?:cursor|cur|conn|connection|con|db|database|session|engine)$", re.I)
 SHELLS = {"sh", "bash", "zsh", "cmd", "cmd.exe", "powershell", "pwsh", "python", "python3", "node", "perl", "ruby", "/bin/sh", "/bin/bash"}
 INLINE_FLAGS = {"-c", "-e", "/c", "-Command", "--command"}
@@ -47,7 +50,7 @@ IMPACT = {
     "html": "a prompt injection becomes XSS in the user's browser",
 }
 STREAMLIT_HTML = {"markdown", "write", "caption"}  # the Streamlit calls that take `unsafe_allow_html`
-CANDIDATES = {n.rsplit(".", 1)[-1] for n in CODE | SHELL | PROCESS | DESERIALIZE | UNSAFE_YAML | HTML | SQL_FUNCTIONS} | SQL_METHODS | STREAMLIT_HTML | {
+CANDIDATES = {n.rsplit(".", 1)[-1] for n in CODE | SHELL | PROCESS | DESERIALIZE | UNSAFE_YAML | HTML | SQL_FUNCTIONS} | SQL_METHODS | STREAMLIT_HTML | {m for _, m in SQL_CLIENT_METHODS} | {
     "render", "render_template_string",
 }
 
@@ -100,6 +103,9 @@ class ModelOutputExecuted(Rule):
             return _safe_template(call, analysis.project.const_str(call.arg(0, "source"), ctx))
         if isinstance(call.func, E.Attr) and call.func.attr in SQL_METHODS and _is_sql_receiver(analysis, call.func.base, ctx):
             return "sql", f"`{E.dotted(call.func) or call.func.attr}()`", [call.arg(0, "query", "sql", "statement", "operation")]
+        if isinstance(callee, Obj) and isinstance(call.func, E.Attr) and any(
+                callee.cls.startswith(lib) and call.func.attr == method for lib, method in SQL_CLIENT_METHODS):
+            return "sql", f"`{E.dotted(call.func) or call.func.attr}()`", [call.arg(0, "query", "sql")]
         if isinstance(callee, Obj) and callee.cls.startswith("jinja2") and callee.path.endswith("render"):
             return _safe_template(call, _template_source(analysis, callee))
         return None
