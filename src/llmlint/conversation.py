@@ -29,6 +29,8 @@ _WORD = re.compile(r"^\w[\w:.\-{}]{0,59}$")  # a key-like string ("history", "ch
 FRESH = re.compile(r"(?:^|\.)(?:Conversation\w*Memory|ConversationChain|(?:InMemory)?ChatMessageHistory"
                    r"|ChatMemoryBuffer(?:\.from_defaults)?|SimpleChatEngine(?:\.from_defaults)?|ChatSession|threads\.create"
                    r"|start_chat|chats\.create|as_chat_engine)(?:\(\))?$")
+SESSION_STORES = {"user_session", "session_state"}
+_MEMORY_ARGS = {"memory", "checkpointer", "chat_memory", "chat_history", "history", "store", "message_history"}
 _HISTORY_ARGS = ("history", "chat_history", "messages", "chat_memory", "memory", "session_id", "thread_id", "previous_response_id",
                  "conversation", "conversation_id")
 _SDK_ROOTS = {"openai", "anthropic", "google", "vertexai", "cohere", "mistralai", "groq", "together", "ollama", "litellm",
@@ -177,6 +179,10 @@ class _Judge:
         return bool(FRESH.search(_qualified(self.project.resolve(value.func, ctx, value.line)) or ""))
 
     def _is_history_node(self, node, path, fn, ctx) -> bool:
+        if isinstance(node, (E.Call, E.Attr, E.Subscript)):
+            read = self.project.store_read(node, ctx)  # cl.user_session.get("agent"), st.session_state.messages
+            if read is not None:
+                return self._store_holds_history(*read, ctx)
         if isinstance(node, E.Name):
             if node.id == self.entry.history_param and self._is_entry(path, fn):
                 return True
@@ -186,6 +192,8 @@ class _Judge:
         if isinstance(node, E.Attr):
             if node.attr == "session":
                 return (E.dotted(node.base) or "") in ("request", "req", "self.request", "scope", "websocket", "ws")
+            if node.attr in SESSION_STORES:
+                return False  # the store itself: what is read from it decides (above)
             return bool(HISTORY.search(node.attr))
         if isinstance(node, E.Subscript):
             key = E.literal_str(node.index)
@@ -195,6 +203,18 @@ class _Judge:
         if isinstance(node, E.FStr):
             return any(isinstance(p, str) and _WORD.match(p) and HISTORY.search(p) for p in node.parts)
         return False
+
+    def _store_holds_history(self, store: str, key: str, ctx) -> bool:
+        """A read of `key` from a session store brings history when the key says so (`message_history`), or when
+        what is stored there may keep the conversation itself. A LangGraph agent or graph built without a
+        `checkpointer=` (or `store=`) does not: it starts each turn from the messages it is sent."""
+        if HISTORY.search(key):
+            return True
+        value = self.project.stored_value(store, key, ctx, 0)
+        if not isinstance(value, Obj) or value.parts or not value.cls.startswith("langgraph") or value.ctor is None:
+            return True  # (other chains and engines are taken to carry what they need)
+        calls = [value.ctor] + [c for c, _ in value.chain]
+        return any(isinstance(c, E.Call) and any(key in _MEMORY_ARGS for key, _ in c.kwargs) for c in calls)
 
     def _name_is_history(self, name, path, fn, ctx) -> bool:
         if name in fn.params and not any(a.target == name for a in fn.assigns):
@@ -467,7 +487,9 @@ def _walk(expr, skip: _Skip):
             continue
         yield node
         if isinstance(node, E.DictExpr):
-            stack.extend(x for k, v in node.items if not _is_empty(v) for x in (k, v))
+            # a key is a history signal unless it holds a literal list, whose items are judged instead
+            # (`{"messages": [("user", text)]}` is a LangGraph input of the current message only)
+            stack.extend(x for k, v in node.items if not _is_empty(v) for x in ((v,) if isinstance(v, E.Seq) else (k, v)))
             continue
         if isinstance(node, E.IfExp) and getattr(node, "test", None) is not None:
             stack.append(node.test)
