@@ -396,3 +396,17 @@ def test_the_pre_commit_hook_is_given_notebooks():
     identify = pytest.importorskip("identify.identify")
     hook = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))[0]
     assert set(hook["types_or"]) & identify.tags_from_path(str(ROOT / NOTEBOOK))  # pre-commit tags .ipynb `jupyter`
+
+
+def test_the_full_text_format_shows_the_cell_with_the_key_redacted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    key = "sk-proj-" + "Q3v8ZxT1mN4bR7kW2yH6pL9sD0fJ5gA8cE1uI3oP7qV2"
+    (tmp_path / "nb.ipynb").write_text(notebook("# Setup", (f"import os\n%env OPENAI_API_KEY={key}\nfrom openai import OpenAI",)),
+                                       encoding="utf-8")
+    report = lint_paths(["nb.ipynb"], use_cache=False)
+    from llmlint.reporters.text import read_source_lines
+
+    text = reporters.render("text", report, all_rules(), source_lines=read_source_lines(str(tmp_path)))
+    assert "--> nb.ipynb:cell 2:2:21" in text
+    assert "  2 | %env OPENAI_API_KEY=" in text  # the cell's own line, numbered in the cell, as written
+    assert key not in text and key[:12] not in text

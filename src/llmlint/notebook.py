@@ -342,6 +342,8 @@ class NotebookPositions:
 def cell_source_lines(data: bytes, number: int) -> list[str] | None:
     """The lines of code cell `number` of the notebook `data` as written (IPython syntax and all), or None when
     it has no such code cell (text output shows them under a finding)."""
+    if isinstance(data, str):  # (a buffer given as text)
+        data = data.encode("utf-8", "surrogatepass")
     for found, tokens in _code_cell_tokens(_notebook_text(data)):
         if found == number:
             return cell_lines("".join(decoded for decoded, _ in tokens))
