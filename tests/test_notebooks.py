@@ -410,3 +410,16 @@ def test_the_full_text_format_shows_the_cell_with_the_key_redacted(tmp_path, mon
     assert "--> nb.ipynb:cell 2:2:21" in text
     assert "  2 | %env OPENAI_API_KEY=" in text  # the cell's own line, numbered in the cell, as written
     assert key not in text and key[:12] not in text
+
+
+def test_the_readiness_report_names_notebook_call_sites_by_cell(at_root):
+    from llmlint.config import load_config
+    from llmlint.report import build_report, render_report
+    from llmlint.report.costs import Assumptions
+
+    paths = [str(PROJECT)]
+    document, problems = build_report(paths, load_config(paths, None, all_rules()), Assumptions(), use_cache=False)
+    text = render_report(document, "markdown")
+    assert problems == []
+    assert f"`{NOTEBOOK}:cell 8:4`" in text and "where the client is created (cell 6, line 1)" in text
+    assert not re.search(re.escape(NOTEBOOK) + r":\d", text)  # no line of the concatenated code cells
