@@ -77,7 +77,7 @@ def test_client_in_one_cell_and_calls_in_another_give_findings_at_their_cell_and
     timeout = next(f for f in report.findings if f.rule_id == "LLM101")
     client = [r.location for r in timeout.related]
     assert [(loc.path, loc.cell.number, loc.cell.line, loc.cell.column) for loc in client] == [(NOTEBOOK, 6, 1, 10)]
-    # the rule names the client's line in the code cells (`nb.ipynb:97` or `line 97`): the notebook's cell and line
+    # the rule names the client's line of the code cells' text (`nb.ipynb:12` or `line 12`): shown as cell and line
     assert re.search(r"explore_tickets.ipynb:cell 6:1\b|\(cell 6, line 1\)", timeout.fix), timeout.fix
 
 
