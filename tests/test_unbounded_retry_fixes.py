@@ -59,7 +59,7 @@ def test_fix_names_the_missing_import(tmp_path):
         encoding="utf-8",
     )
     (finding,) = _check(target).findings
-    assert "add `from tenacity import stop_after_attempt`" in finding.fix
+    assert "add `stop=stop_after_attempt(5)` (from tenacity)" in finding.fix
     fixed = _apply(target.read_text(encoding="utf-8"), finding.edits)
     assert "@retry(\n    wait=wait_exponential(max=30),\n    stop=stop_after_attempt(5),\n)\n" in fixed
     cst.parse_module(fixed)
