@@ -94,7 +94,11 @@ def _apply_baseline(report: Report, baseline, paths, config: Config, rules, buff
     from llmlint.gitinfo import report_base
 
     base = report_base()
+    found = len(report.findings)
     report.findings, stale = baseline.filter(report.findings, source_reader(buffers, base))
+    if found > len(report.findings):
+        known = found - len(report.findings)
+        report.notices.append(f"{known} finding{'s' * (known != 1)} in the baseline {baseline.path}, not reported")
     named = [os.path.abspath(p) for p in paths]
     skipped = {p.path for p in report.problems}
     for entry in stale:
