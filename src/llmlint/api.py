@@ -74,6 +74,8 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
     skipped = {p.path for p in problems}  # discovered files that could not be checked
     report = Report(problems=sorted(problems, key=lambda p: p.path),
                     files_checked=sum(f.display not in skipped for f in named.files))
+    keys = {state.file.path: state.key for state in indexed.states}  # what was checked, for --fix to compare
+    report.sources = {f.display: (f.path, keys.get(f.path), f.module, f.is_package) for f in named.files if f.display not in skipped}
     from llmlint.suppress import filter_findings
 
     result = filter_findings(findings, comments, statements, rules)

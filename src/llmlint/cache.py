@@ -25,7 +25,7 @@ from llmlint import __version__
 from llmlint.finding import Finding, Problem
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "18"
+INDEX_FORMAT = "19"  # 19: findings carry autofixes
 MAGIC = b"llmlint-cache\0"
 TAG_BYTES = 32
 SECRET_BYTES = 32
