@@ -414,3 +414,18 @@ def test_notebooks_are_checked_but_not_fixed(tmp_path):
     assert finding.autofixes == () and "[*]" not in finding.fix
     assert plan_fixes(report, unsafe=True).files == []
     assert path.read_bytes() == before
+
+
+def test_json_edits_of_a_fix_that_adds_an_import(tmp_path):
+    path = _project(tmp_path, (
+        "from openai import OpenAI\r\n"
+        "from tenacity import retry, wait_exponential\r\n\r\n"
+        "client = OpenAI(timeout=30)\r\n\r\n\r\n"
+        "@retry(wait=wait_exponential(max=30))\r\n"
+        "def ask(q):\r\n"
+        "    return client.chat.completions.create(model='gpt-4o-mini', max_tokens=100, messages=[{'role': 'user', 'content': q}])\r\n"
+    ))
+    result = CliRunner().invoke(main, ["check", str(path), "--format", "json", "--no-cache", "--select", "LLM003"])
+    (finding,) = json.loads(result.stdout)["findings"]
+    edits = [(e["line"], e["column"], e["end_line"], e["end_column"], e["replacement"]) for e in finding["edits"]]
+    assert edits == [(2, 29, 2, 29, "stop_after_attempt, "), (7, 37, 7, 37, ", stop=stop_after_attempt(5)")]

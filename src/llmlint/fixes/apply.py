@@ -15,6 +15,7 @@ import dataclasses
 import difflib
 import io
 import os
+import re
 import stat
 import tempfile
 import tokenize
@@ -40,7 +41,7 @@ class FileFix:
     fixed: list = field(default_factory=list)  # the findings this file's edits fix
 
     def diff(self) -> str:
-        lines = difflib.unified_diff(self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+        lines = difflib.unified_diff(_lines(self.before), _lines(self.after),
                                      fromfile=self.display, tofile=self.display)
         return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 
@@ -127,9 +128,7 @@ def with_edits(report: Report, *, unsafe: bool = False) -> list:
             continue
         finder = _Finder(positions, [c for _, _, fix in wanted for c in fix.changes])
         tree.visit(finder)
-        starts = [0]
-        for line in text.splitlines(keepends=True):
-            starts.append(starts[-1] + len(line))
+        starts = _line_starts(text)
         for i, finding, fix in wanted:
             if not all(c in finder.nodes for c in fix.changes):
                 continue
@@ -168,7 +167,8 @@ def _line_column(starts: list, offset: int) -> tuple[int, int]:
 
 def _edits(display: str, before: str, after: str) -> list:
     """The replacements that turn `before` into `after`, each as small as the texts allow."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = _lines(before), _lines(after)
+    starts = _line_starts(before)
     edits = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -176,16 +176,24 @@ def _edits(display: str, before: str, after: str) -> list:
         removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
         prefix = len(os.path.commonprefix([removed, added]))
         suffix = len(os.path.commonprefix([removed[prefix:][::-1], added[prefix:][::-1]]))
-        start, end = _position(old, i1, removed[:prefix]), _position(old, i1, removed[: len(removed) - suffix])
-        edits.append(Edit(Location(display, *start, *end), added[prefix: len(added) - suffix]))
+        a, b = starts[i1] + prefix, starts[i1] + len(removed) - suffix
+        edits.append(Edit(Location(display, *_line_column(starts, a), *_line_column(starts, b)), added[prefix: len(added) - suffix]))
     return edits
 
 
-def _position(lines: list, first: int, text: str) -> tuple[int, int]:
-    """(line, column), 1-based, of the end of `text` read from the start of line `first` (0-based)."""
-    line = first + 1 + text.count("\n")
-    column = len(text) - (text.rfind("\n") + 1) + 1
-    return line, column
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> list:
+    """Lines with their ends, split where Python (and libcst) end a line: not at form feeds or other separators."""
+    return _LINE.findall(text)
+
+
+def _line_starts(text: str) -> list:
+    starts = [0]
+    for line in _lines(text):
+        starts.append(starts[-1] + len(line))
+    return starts
 
 
 def _read(path: str, key, module: str, is_package: bool) -> tuple[bytes | None, str | None]:
