@@ -423,3 +423,12 @@ def test_the_readiness_report_names_notebook_call_sites_by_cell(at_root):
     assert problems == []
     assert f"`{NOTEBOOK}:cell 8:4`" in text and "where the client is created (cell 6, line 1)" in text
     assert not re.search(re.escape(NOTEBOOK) + r":\d", text)  # no line of the concatenated code cells
+
+
+def test_github_annotations_point_at_the_notebook_file_and_name_the_cell(at_root):
+    report = lint_paths([str(PROJECT)], use_cache=False)
+    commands = reporters.render("github", report, all_rules()).splitlines()
+    timeout = next(c for c in commands if "title=LLM101" in c)
+    properties = dict(part.split("=", 1) for part in timeout.split("::")[1].split(" ", 1)[1].split(","))
+    assert properties["file"] == NOTEBOOK and properties["title"] == "LLM101 missing-timeout (cell 8%2C line 4)"
+    assert file_text_at(ROOT / NOTEBOOK, int(properties["line"]), int(properties["col"])).startswith("client.chat.completions")
