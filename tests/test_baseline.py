@@ -69,6 +69,7 @@ def test_demo_app_acceptance(demo):
 
     clean = invoke("--baseline", "llmlint-baseline.json")
     assert (clean.exit_code, clean.stdout) == (0, "")
+    assert f"{len(before)} findings in the baseline llmlint-baseline.json, not reported" in clean.stderr
 
     # move functions around and add blank lines: every finding moves to another line, and stays known
     for name in ("llm.py", "rag.py"):  # top-level blocks (imports, then functions) in reverse order
@@ -129,7 +130,8 @@ def test_fixed_findings_leave_silently_and_are_listed_on_request(demo):
     rag = demo / "app" / "rag.py"
     rag.write_text(rag.read_text().replace('search_kwargs={"k": 40}', 'search_kwargs={"k": 4}'))
     quiet = invoke("--baseline", "base.json")
-    assert quiet.exit_code == 0 and "baseline" not in quiet.stderr
+    assert quiet.exit_code == 0 and "unused baseline entry" not in quiet.stderr
+    assert f"{len(findings())} findings in the baseline base.json, not reported" in quiet.stderr
     listed = invoke("--baseline", "base.json", "--report-unused-suppressions")
     assert listed.exit_code == 0
     stale = [line for line in listed.stderr.splitlines() if "unused baseline entry" in line]

@@ -163,7 +163,7 @@ def test_unknown_key(in_tmp):
     message = error_of(in_tmp, "[tool.llmlint]\nper_file_ignores = {}\n")
     assert message == (
         "pyproject.toml: tool.llmlint.per_file_ignores: unknown key; did you mean 'per-file-ignores'? "
-        "(accepted: select, ignore, per-file-ignores, exclude, extend-exclude, fail-on, rules, baseline)"
+        "(accepted: select, ignore, per-file-ignores, exclude, extend-exclude, fail-on, rules, baseline, unsafe-fixes)"
     )
 
 

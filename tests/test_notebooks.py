@@ -77,7 +77,7 @@ def test_client_in_one_cell_and_calls_in_another_give_findings_at_their_cell_and
     timeout = next(f for f in report.findings if f.rule_id == "LLM101")
     client = [r.location for r in timeout.related]
     assert [(loc.path, loc.cell.number, loc.cell.line, loc.cell.column) for loc in client] == [(NOTEBOOK, 6, 1, 10)]
-    # the rule names the client's line in the code cells (`nb.ipynb:97` or `line 97`): the notebook's cell and line
+    # the rule names the client's line of the code cells' text (`nb.ipynb:12` or `line 12`): shown as cell and line
     assert re.search(r"explore_tickets.ipynb:cell 6:1\b|\(cell 6, line 1\)", timeout.fix), timeout.fix
 
 
@@ -396,3 +396,39 @@ def test_the_pre_commit_hook_is_given_notebooks():
     identify = pytest.importorskip("identify.identify")
     hook = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))[0]
     assert set(hook["types_or"]) & identify.tags_from_path(str(ROOT / NOTEBOOK))  # pre-commit tags .ipynb `jupyter`
+
+
+def test_the_full_text_format_shows_the_cell_with_the_key_redacted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    key = "sk-proj-" + "Q3v8ZxT1mN4bR7kW2yH6pL9sD0fJ5gA8cE1uI3oP7qV2"
+    (tmp_path / "nb.ipynb").write_text(notebook("# Setup", (f"import os\n%env OPENAI_API_KEY={key}\nfrom openai import OpenAI",)),
+                                       encoding="utf-8")
+    report = lint_paths(["nb.ipynb"], use_cache=False)
+    from llmlint.reporters.text import read_source_lines
+
+    text = reporters.render("text", report, all_rules(), source_lines=read_source_lines(str(tmp_path)))
+    assert "--> nb.ipynb:cell 2:2:21" in text
+    assert "  2 | %env OPENAI_API_KEY=" in text  # the cell's own line, numbered in the cell, as written
+    assert key not in text and key[:12] not in text
+
+
+def test_the_readiness_report_names_notebook_call_sites_by_cell(at_root):
+    from llmlint.config import load_config
+    from llmlint.report import build_report, render_report
+    from llmlint.report.costs import Assumptions
+
+    paths = [str(PROJECT)]
+    document, problems = build_report(paths, load_config(paths, None, all_rules()), Assumptions(), use_cache=False)
+    text = render_report(document, "markdown")
+    assert problems == []
+    assert f"`{NOTEBOOK}:cell 8:4`" in text and "where the client is created (cell 6, line 1)" in text
+    assert not re.search(re.escape(NOTEBOOK) + r":\d", text)  # no line of the concatenated code cells
+
+
+def test_github_annotations_point_at_the_notebook_file_and_name_the_cell(at_root):
+    report = lint_paths([str(PROJECT)], use_cache=False)
+    commands = reporters.render("github", report, all_rules()).splitlines()
+    timeout = next(c for c in commands if "title=LLM101" in c)
+    properties = dict(part.split("=", 1) for part in timeout.split("::")[1].split(" ", 1)[1].split(","))
+    assert properties["file"] == NOTEBOOK and properties["title"] == "LLM101 missing-timeout (cell 8%2C line 4)"
+    assert file_text_at(ROOT / NOTEBOOK, int(properties["line"]), int(properties["col"])).startswith("client.chat.completions")

@@ -78,6 +78,8 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
     skipped = {p.path for p in problems}  # discovered files that could not be checked
     report = Report(problems=sorted(problems, key=lambda p: p.path),
                     files_checked=sum(f.display not in skipped for f in named.files))
+    keys = {state.file.path: state.key for state in indexed.states}  # what was checked, for --fix to compare
+    report.sources = {f.display: (f.path, keys.get(f.path), f.module, f.is_package) for f in named.files if f.display not in skipped}
     from llmlint.suppress import filter_findings
 
     result = filter_findings(findings, comments, statements, rules)
@@ -98,7 +100,11 @@ def _apply_baseline(report: Report, baseline, paths, config: Config, rules, buff
     from llmlint.gitinfo import report_base
 
     base = report_base()
+    found = len(report.findings)
     report.findings, stale = baseline.filter(report.findings, source_reader(buffers, base))
+    if found > len(report.findings):
+        known = found - len(report.findings)
+        report.notices.append(f"{known} finding{'s' * (known != 1)} in the baseline {baseline.path}, not reported")
     named = [os.path.abspath(p) for p in paths]
     skipped = {p.path for p in report.problems}
     for entry in stale:

@@ -73,8 +73,12 @@ def main():
               help="Report only findings that this baseline file (see --write-baseline) does not hold [default: the config's baseline].")
 @click.option("--write-baseline", type=click.Path(), default=None,
               help="Record the current findings in FILE as the baseline and exit 0 (no report is printed).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (and the unsafe ones with --unsafe-fixes), then report what is left.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes --fix would apply as a unified diff, write nothing; exit 1 when there is something to fix.")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes that change behaviour (output caps, async clients) [default: the config's unsafe-fixes, else no].")
 def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude, files_only,
-          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename, output_format, baseline_file, write_baseline):
+          report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename, baseline_file, write_baseline,
+          fix, show_diff, unsafe_fixes, output_format):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
     from llmlint.redact import safe_text
@@ -94,12 +98,24 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
     config, rules = _load_config(paths, config_file, select, ignore, fail_on)
     baseline = None if write_baseline else _load_baseline(baseline_file, config)
     config = replace(config, baseline=None)  # (the baseline, if any, is the one loaded here)
+    def lint():
+        return _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
+                                       project_scope=not files_only, buffers=buffers, baseline=baseline))
+
+    if (fix or show_diff) and buffers is not None:
+        raise click.UsageError("--fix and --diff work on files, not on standard input (--stdin-filename)")
+    unsafe = config.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
     with _progress_line(quiet):
-        report = _run(lambda: lint_paths(paths, config, jobs=jobs, use_cache=not no_cache, force_exclude=force_exclude,
-                                         project_scope=not files_only, buffers=buffers, baseline=baseline))
+        report = lint()
+    if show_diff or fix:
+        report = _apply_fixes(report, lint, unsafe=unsafe, write=not show_diff, quiet=quiet, output=output)
     if write_baseline:
         _write_baseline(write_baseline, report, buffers, quiet)
         return
+    if fmt in ("json", "sarif") and not statistics:  # their readers apply text replacements: the fixes' edits
+        from llmlint.fixes.apply import with_edits
+
+        report.findings = with_edits(report, unsafe=unsafe)
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if statistics:  # the table replaces the listing, as in ruff, and is printed under -q too
         text = render_statistics(report, as_json=fmt == "json")
@@ -117,6 +133,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
                 click.echo(safe_text(str(unused)), err=True)
         for note in project_notes(report):
             click.echo(note, err=True)
+        _fixable_note(report, unsafe)  # (before the summary, which stays the last line)
         click.echo(summary(report), err=True)
     failing = [f for f in report.findings if f.severity.rank >= config.fail_on.rank]
     _exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
@@ -263,6 +280,52 @@ def _load_config(paths, config_file, select, ignore, fail_on):
     for warning in config.warnings:
         click.echo(safe_text(warning), err=True)
     return config, rules
+
+
+def _apply_fixes(report, lint, *, unsafe: bool, write: bool, quiet: bool, output: str | None):
+    """`--diff`: print what the fixes change and exit (1 when there is something to fix). `--fix`: write them,
+    then check again and return the report of what is left."""
+    from llmlint.fixes.apply import plan_fixes, write_fix
+    from llmlint.redact import safe_text
+
+    plan = plan_fixes(report, unsafe=unsafe)
+    lines = list(plan.skipped)
+    if not write:
+        _write("".join(file_fix.diff() for file_fix in plan.files), output)
+        if not quiet:
+            for line in lines:
+                click.echo(line, err=True)
+            more = f" ({_count(plan.unsafe_left, 'more finding')} with --unsafe-fixes)" if plan.unsafe_left else ""
+            click.echo(f"Would fix {_count(len(plan.fixed), 'finding')} in {_count(len(plan.files), 'file')}{more}.", err=True)
+        _exit(EXIT_FINDINGS if plan.files else EXIT_CLEAN)
+    fixed = written = 0
+    for file_fix in plan.files:
+        problem = write_fix(file_fix)
+        if problem:
+            lines.append(f"{safe_text(file_fix.display)}: not fixed: {problem}")
+        else:
+            fixed, written = fixed + len(file_fix.fixed), written + 1
+    if not quiet:
+        for line in lines:
+            click.echo(line, err=True)
+        if fixed:
+            click.echo(f"Fixed {_count(fixed, 'finding')} in {_count(written, 'file')}.", err=True)
+    return lint() if written else report
+
+
+def _fixable_note(report, unsafe: bool) -> None:
+    """ruff's `[*] N fixable with the --fix option` under the summary."""
+    from llmlint.fixes.apply import fixable_counts
+
+    fixable, hidden = fixable_counts(report, unsafe)
+    if fixable:
+        click.echo(f"[*] {_count(fixable, 'finding')} fixable with --fix.", err=True)
+    if hidden:
+        click.echo(f"{_count(hidden, 'more finding')} fixable with --fix --unsafe-fixes.", err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _load_baseline(given: str | None, config):

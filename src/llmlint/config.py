@@ -22,7 +22,7 @@ from llmlint.finding import Severity
 from llmlint.ruledoc import RuleMeta
 
 CONFIG_FILES = (".llmlint.toml", "llmlint.toml", "pyproject.toml")  # precedence within one folder
-KEYS = ("select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fail-on", "rules", "baseline")
+KEYS = ("select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fail-on", "rules", "baseline", "unsafe-fixes")
 ALL = "ALL"
 _EXACT = 1000  # specificity of an id or a name; a prefix scores its length, ALL scores 0
 
@@ -54,6 +54,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
     fail_on: Severity = Severity.WARNING
+    unsafe_fixes: bool = False  # `check --fix` applies unsafe fixes too (ruff's `unsafe-fixes`)
     baseline: str | None = None  # the baseline file (absolute; `baseline` is relative to the configuration file)
     rule_options: dict = field(default_factory=dict, hash=False)  # rule name -> options merged over the doc's defaults
     warnings: tuple[str, ...] = field(default=(), compare=False)  # one line each for stderr (a pyproject.toml passed over)
@@ -166,6 +167,10 @@ def parse_config(data: dict, shown: str, root: str, rules: dict[str, RuleMeta], 
         values["per_file_ignores"] = _per_file_ignores(data["per-file-ignores"], shown, prefix + "per-file-ignores", rules)
     if "fail-on" in data:
         values["fail_on"] = _severity(data["fail-on"], shown, prefix + "fail-on")
+    if "unsafe-fixes" in data:
+        if not isinstance(data["unsafe-fixes"], bool):
+            raise ConfigError(shown, prefix + "unsafe-fixes", f"must be true or false, not {_describe(data['unsafe-fixes'])}", ("true", "false"))
+        values["unsafe_fixes"] = data["unsafe-fixes"]
     if "baseline" in data:
         if not isinstance(data["baseline"], str) or not data["baseline"].strip():
             raise ConfigError(shown, prefix + "baseline", f"must be the path of a baseline file, not {_describe(data['baseline'])}",

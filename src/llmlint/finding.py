@@ -72,6 +72,35 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One libcst transform of the node at `target`, applied by llmlint.fixes on a fresh parse at fix time.
+
+    `action`: "add-keyword" (add `keyword=value` to the call at `target` unless one of `aliases` is there; a bare
+    decorator name becomes a call), "set-value" (the value of the `keyword=` argument at `target` becomes `value`),
+    "async-client" (`OpenAI(...)` -> `AsyncOpenAI(...)`), "await" (`await` the call). `callee` is the last name of the
+    call's callee as analysed (`create` for `client.chat.completions.create(...)`), checked before the node is
+    touched; empty for a bare decorator and a value."""
+
+    action: str
+    target: Location
+    callee: str = ""
+    keyword: str = ""
+    value: str = ""
+    aliases: tuple[str, ...] = ()
+    imports: tuple[tuple[str, str], ...] = ()  # (module, name) that `value` needs: `from module import name`
+
+
+@dataclass(frozen=True)
+class Autofix:
+    """A machine-applicable fix of a finding: all `changes` or none. `safe` in ruff's sense: it keeps the program's
+    meaning apart from what the finding asks to change; an unsafe fix is applied only with `--unsafe-fixes`."""
+
+    title: str
+    changes: tuple[Change, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True)
 class Related:
     """Another place that matters for a finding (the client that lacks a timeout, a caller on the path)."""
 
@@ -92,6 +121,7 @@ class Finding:
     fix: str
     edits: tuple[Edit, ...] = ()
     related: tuple[Related, ...] = ()
+    autofixes: tuple[Autofix, ...] = ()  # alternatives, the preferred first (the client, else the call)
     api: str = ""  # the canonical API of the model call it is about (`langchain.chain.invoke`); the message names the call as written
     note: str = ""  # context shared by a rule's findings in one project, shown once per project (LLM106's "no instrumentation")
 
@@ -130,3 +160,4 @@ class Report:
     files_checked: int = 0
     unused_suppressions: list = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # e.g. a bare `# llmlint: ignore` that suppresses nothing
+    sources: dict = field(default_factory=dict)  # display path -> (path, content key, module, is_package), the files --fix may edit

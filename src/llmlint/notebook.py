@@ -342,6 +342,8 @@ class NotebookPositions:
 def cell_source_lines(data: bytes, number: int) -> list[str] | None:
     """The lines of code cell `number` of the notebook `data` as written (IPython syntax and all), or None when
     it has no such code cell (text output shows them under a finding)."""
+    if isinstance(data, str):  # (a buffer given as text)
+        data = data.encode("utf-8", "surrogatepass")
     for found, tokens in _code_cell_tokens(_notebook_text(data)):
         if found == number:
             return cell_lines("".join(decoded for decoded, _ in tokens))
@@ -480,6 +482,31 @@ def place_rows(rows: list, paths: dict) -> None:
             row["end_line"] = positions.place(row["end_line"], 1)[0]
         row["line"], row["column"], number, line, column = positions.place(row["line"], row["column"])
         row["cell"] = {"number": number, "line": line, "column": column}
+
+
+def place_mentions(value, paths: dict, findings=()):
+    """`value` (JSON-ready data: dicts, lists, strings) with every `nb.ipynb:12` that names a line of a notebook's
+    code cells given as `nb.ipynb:cell 3:2`, and each text of a notebook's `findings` (`line 12`) as `place` gives
+    it. `paths` maps a display path to the file. For documents built from the analysis directly (`llmlint report`),
+    whose positions are those of the code cells' text."""
+    places = NotebookPlaces({d: p for d, p in paths.items() if is_notebook(p)}, lambda d: _read_notebook(paths[d]))
+    own = {}
+    for finding in findings:
+        positions = places.positions(finding.location.path)
+        if positions is not None:
+            for text in (finding.message, finding.fix):
+                own[text] = places.text(text, positions)
+
+    def walk(item):
+        if isinstance(item, str):
+            return own[item] if item in own else places.text(item, None)
+        if isinstance(item, list):
+            return [walk(part) for part in item]
+        if isinstance(item, dict):
+            return {key: walk(part) for key, part in item.items()}
+        return item
+
+    return walk(value) if places.displays else value
 
 
 def _read_notebook(path: str) -> bytes:

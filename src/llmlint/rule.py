@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from llmlint.finding import Edit, Finding, Location, Related, Severity
+from llmlint.finding import Autofix, Edit, Finding, Location, Related, Severity
 from llmlint.ruledoc import RuleMeta
 
 
@@ -31,10 +31,16 @@ class Rule:
         edits: Iterable[Edit] = (),
         related: Iterable[Related] = (),
         severity: Severity | None = None,
+        autofixes: Iterable[Autofix] = (),
         api: str = "",
         note: str = "",
     ) -> Finding:
-        """A finding of this rule; `severity` overrides the doc's default for a case the catalog grades lower."""
+        """A finding of this rule; `severity` overrides the doc's default for a case the catalog grades lower.
+        `autofixes` (llmlint.fixes) are machine-applicable alternatives; the fix text then says how to apply one."""
+        autofixes = tuple(autofixes)
+        if autofixes:
+            first = autofixes[0]
+            fix = f"{fix} [*] `--fix{'' if first.safe else ' --unsafe-fixes'}` can {first.title}"
         return Finding(
             rule_id=self.meta.id,
             name=self.meta.name,
@@ -44,6 +50,7 @@ class Rule:
             fix=fix,
             edits=tuple(edits),
             related=tuple(related),
+            autofixes=autofixes,
             api=api,
             note=note,
         )

@@ -25,6 +25,11 @@ def build_report(paths, config, assumptions: Assumptions, *, price_date=None, us
     comments, statements = _suppression_facts(analysis, findings)
     findings = sorted(set(filter_findings(findings, comments, statements, rules).kept), key=lambda f: f.sort_key)
     document = assess(analysis, findings, rules, PriceTable(price_date), assumptions, paths)
+    if any(idx.path.endswith(".ipynb") for idx in analysis.project.indexes.values()):  # notebook positions by cell
+        from llmlint.notebook import place_mentions
+
+        document = place_mentions(document, {analysis.display(i.path): i.path for i in analysis.project.indexes.values()},
+                                  findings)
     return document, problems
 
 

@@ -34,7 +34,8 @@ def _finding_command(finding: Finding) -> str:
         "col": loc.column,
         "endLine": loc.end_line,
         "endColumn": loc.end_column,
-        "title": f"{finding.rule_id} {finding.name}",
+        # a notebook's line is the .ipynb file's; the title says where that is in the notebook
+        "title": f"{finding.rule_id} {finding.name}" + (f" (cell {loc.cell.number}, line {loc.cell.line})" if loc.cell else ""),
     }
     return _command(_COMMAND[finding.severity], properties, message_and_fix(finding), escaped_newlines=True)
 

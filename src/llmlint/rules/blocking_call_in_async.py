@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from llmlint import exprs as E
 from llmlint.eventloop import loop_chain
+from llmlint.fixes import async_client_fix
 from llmlint.handling import in_test_module
 from llmlint.rule import Rule, as_written
 
@@ -34,6 +35,7 @@ class BlockingCallInAsync(Rule):
     needs = ("callgraph",)
 
     def check(self, analysis):
+        self._async_fixes = {}  # client -> its fix, worked out once
         on_loop = analysis.event_loop
         for call in analysis.model_calls:
             node = (call.module.path, call.function.qualname)
@@ -59,7 +61,8 @@ class BlockingCallInAsync(Rule):
             where = f"in {through}, called from `async def {async_name}()`{at} with no thread"
         message = f"{what} runs {where}: it blocks the event loop until the model answers"
         fix = f"use the async API: {replacement}; or hand the call to a thread with `await asyncio.to_thread(...)`"
-        return self.report(analysis.location(call.module.path, call.call), message, fix, api=call.api)
+        autofixes = async_client_fix(analysis, call, self._async_fixes)
+        return self.report(analysis.location(call.module.path, call.call), message, fix, api=call.api, autofixes=autofixes)
 
 
 def _raw_method(call) -> str:

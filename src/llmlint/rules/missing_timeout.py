@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from llmlint import exprs as E
 from llmlint.finding import Related
+from llmlint.fixes import timeout_fix
 from llmlint.modelcalls import UNBOUNDED
 from llmlint.rule import Rule, as_written, place
 from llmlint.settings import UNKNOWN, http_client_timeout, timeout_seconds
@@ -76,5 +77,7 @@ class MissingTimeout(Rule):
         related = []
         if where is not None:
             related.append(Related(analysis.location(*where), "client created here without a timeout" if setting is None else "client created here"))
-        return self.report(analysis.location(call.module.path, call.call), message, fix, related=related, api=call.api)
+        autofixes = timeout_fix(analysis, call, min(30.0, limit)) if setting is None else ()
+        return self.report(analysis.location(call.module.path, call.call), message, fix, related=related, autofixes=autofixes,
+                           api=call.api)
 

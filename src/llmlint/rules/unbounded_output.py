@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmlint.finding import Related
+from llmlint.fixes import output_cap_fix
 from llmlint.handling import in_test_module
 from llmlint.modelcalls import is_generation_api
 from llmlint.rule import Rule, as_written
@@ -34,7 +35,8 @@ class UnboundedOutput(Rule):
             where = call.client_ctor_location()
             if where is not None:
                 related.append(Related(analysis.location(*where), "model client created here"))
-            yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related, api=call.api)
+            yield self.report(analysis.location(call.module.path, call.call), message, fix, related=related, autofixes=output_cap_fix(analysis, call),
+                              api=call.api)
 
     def _raw_request(self, analysis, call):
         cap = call.http_caps[0]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from llmlint import exprs as E
-from llmlint.finding import Edit, Location, Related, Severity
+from llmlint.finding import Related, Severity
+from llmlint.fixes import retry_count_fix, retry_stop_fix
 from llmlint.retry import find_retries, importable
 from llmlint.rule import Rule, as_written
 
@@ -57,8 +56,8 @@ class UnboundedRetry(Rule):
             missing = f"`{retry.stop}` and no `max_time`" if retry.stop else "neither `max_tries` nor `max_time`"
             message = f"{what} on {fn}() has {missing}: it retries {target} forever"
             fix = f"add `max_tries=5` (or `max_time=60`) to {what}, and give up on errors that are not transient"
-            edits = self._edit(analysis, retry, "max_tries", "5", None)
-            return self.report(self._where(analysis, retry), message, fix, edits=edits)
+            autofixes = self._edit(analysis, retry, "max_tries", "5", None) if not retry.stop else ()
+            return self.report(self._where(analysis, retry), message, fix, autofixes=autofixes)
         stop_name = importable(retry.module, "tenacity", "stop_after_attempt") if retry.library == "tenacity" else None
         keyword, value = ("stop", f"{stop_name or 'stop_after_attempt'}(5)") if retry.library == "tenacity" else ("stop_max_attempt_number", "5")
         if retry.stop:
@@ -70,30 +69,17 @@ class UnboundedRetry(Rule):
         related = []
         if not retry.inline and retry.policy is not None and retry.policy_ctx is not None:
             related.append(Related(analysis.location(retry.policy_ctx.path, retry.policy), "retry policy configured here"))
-        edits = self._edit(analysis, retry, keyword, value, stop_name) if not retry.stop else ()
-        return self.report(self._where(analysis, retry), message, fix, edits=edits, related=related)
+        autofixes = self._edit(analysis, retry, keyword, value, stop_name) if not retry.stop else ()
+        return self.report(self._where(analysis, retry), message, fix, related=related, autofixes=autofixes)
 
     def _edit(self, analysis, retry, keyword, value, stop_name):
-        """Add `keyword=value` to the policy call written where the finding is (a decorator or an inline `Retrying(...)`)."""
+        """Add `keyword=value` to the policy written where the finding is (a decorator or an inline `Retrying(...)`)."""
         if not retry.inline:
             return ()
-        if retry.kind == "decorator" and retry.code:
-            replacement = _add_keyword(retry.code, keyword, value)
-            return (Edit(self._where(analysis, retry), replacement),) if replacement else ()
-        call, ctx = retry.policy, retry.policy_ctx
-        site = next((s for s in analysis.project.function(ctx).calls if s.call == call), None) if ctx else None
-        if site is None or call.has_star:
-            return ()
-        if not call.args and not call.kwargs:  # `Retrying()`: the `)` ends the call
-            at = Location(analysis.display(ctx.path), call.end_line, call.end_col - 1, call.end_line, call.end_col - 1)
-            return (Edit(at, f"{keyword}={value}"),)
-        if not site.arg_spans:
-            return ()
-        last = max((span for _, span in site.arg_spans), key=lambda s: (s.end_line, s.end_col))
-        if (last.end_line, last.end_col + 1) != (call.end_line, call.end_col):
-            return ()  # a trailing comma or a comment before `)`: leave it to the engineer
-        at = Location(analysis.display(ctx.path), last.end_line, last.end_col, last.end_line, last.end_col)
-        return (Edit(at, f", {keyword}={value}"),)
+        imports = (("tenacity", "stop_after_attempt"),) if retry.library == "tenacity" and stop_name is None else ()
+        if retry.policy is None or retry.policy_ctx is None:  # a bare `@retry`
+            return retry_stop_fix(analysis, retry.module.path, None, self._where(analysis, retry), keyword, value, imports)
+        return retry_stop_fix(analysis, retry.policy_ctx.path, retry.policy, None, keyword, value, imports)
 
     def _loop(self, analysis, retry):
         fn, target = retry.function.qualname, self._target(analysis, retry)
@@ -124,7 +110,8 @@ class UnboundedRetry(Rule):
         else:
             message = f"`{retry.keyword}={retry.value:g}` on the {call.family.provider} client of `{as_written(call)}`: a failing request is retried {retry.value:g} times before anyone hears of it"
         fix = f"set `{retry.keyword}` to at most {limit:g} (the SDK default is 2) and put an overall deadline on the request"
-        return self.report(self._where(analysis, retry), message, fix, severity=Severity.WARNING)
+        autofixes = retry_count_fix(self._where(analysis, retry), retry.keyword, int(min(5, limit)))
+        return self.report(self._where(analysis, retry), message, fix, severity=Severity.WARNING, autofixes=autofixes)
 
 
 def _loop_shape(retry) -> str:
@@ -148,29 +135,3 @@ def _policy_name(retry) -> str:
         return f"`{retry.policy.func.id if hasattr(retry.policy.func, 'id') else 'Retrying'}(...)`" if retry.policy is not None else "`Retrying`"
     code = retry.code.split("(", 1)[0].strip() if retry.code else retry.library
     return f"`@{code}`"
-
-
-def _add_keyword(code: str, keyword: str, value: str) -> str | None:
-    """`retry(wait=w)` -> `retry(wait=w, stop=v)`; `retry` -> `retry(stop=v)`. None when `code` is not a call or name."""
-    try:
-        expr = cst.parse_expression(code)
-        new_value = cst.parse_expression(value)
-    except cst.ParserSyntaxError:
-        return None
-    arg = cst.Arg(value=new_value, keyword=cst.Name(keyword), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-    if isinstance(expr, (cst.Name, cst.Attribute)):
-        return cst.Module([]).code_for_node(cst.Call(func=expr, args=[arg]))
-    if not isinstance(expr, cst.Call):
-        return None
-    args = list(expr.args)
-    if args:
-        last = args[-1]
-        if isinstance(last.comma, cst.Comma):  # trailing comma: keep the layout, put the new argument on its own line
-            between = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else expr.whitespace_before_args
-            if isinstance(between, cst.ParenthesizedWhitespace):
-                between = between.with_changes(first_line=cst.TrailingWhitespace())  # not the comment of another line
-            arg = arg.with_changes(comma=last.comma)
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between))
-        else:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    return cst.Module([]).code_for_node(expr.with_changes(args=args + [arg]))
