@@ -303,6 +303,8 @@ class Project:
     def _passed_to_uncached(self, wanted, called_as: str, name: str, index: int, depth: int):
         found = None
         sites = self._sites_named(called_as)
+        if len(sites) > MAX_CALLER_SITES:
+            return None  # a name called all over the project (`get`, `run`): too many sites to weigh, and rarely one object
         if isinstance(wanted, Klass):  # factories: `return cls(llm, ...)` in a classmethod
             sites = [*sites, *(s for s in self._sites_named("cls") if s[0] == wanted.path)]
         from llmlint.handling import in_test_module
@@ -310,8 +312,6 @@ class Project:
         shipped = [s for s in sites if not in_test_module(self, s[0])]
         if shipped:  # a test that builds the object with a fake says nothing about what the application passes
             sites = shipped
-        if len(sites) > MAX_CALLER_SITES:
-            return None  # a name called all over the project (`get`, `run`): too many sites to weigh, and rarely one object
         for path, caller, site in sites:
             where = Ctx(path, caller)
             if self.resolve(site.call.func, where, site.call.line, depth) != wanted:
