@@ -59,6 +59,8 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
     record = cache.get_run(run_key) if cache is not None else None
     if record is None and cache is not None:
         record = _carried_over(found, indexed, config, run_key)
+    if record is None and not indexed.relevant:
+        record = ([], {}, {})  # nothing that can matter (no model SDK, no key): no linking, no rules to load
     if record is None:
         analysis = _analysis(found, indexed)
         findings = _check(analysis, config, rules)

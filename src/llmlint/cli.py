@@ -112,7 +112,8 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
     if write_baseline:
         _write_baseline(write_baseline, report, buffers, quiet)
         return
-    if fmt in ("json", "sarif") and not statistics:  # their readers apply text replacements: the fixes' edits
+    if fmt in ("json", "sarif") and not statistics and any(f.autofixes for f in report.findings):
+        # their readers apply text replacements: the fixes' edits (libcst's codemods load only when there are some)
         from llmlint.fixes.apply import with_edits
 
         report.findings = with_edits(report, unsafe=unsafe)
@@ -315,6 +316,8 @@ def _apply_fixes(report, lint, *, unsafe: bool, write: bool, quiet: bool, output
 
 def _fixable_note(report, unsafe: bool) -> None:
     """ruff's `[*] N fixable with the --fix option` under the summary."""
+    if not any(f.autofixes for f in report.findings):
+        return  # (without loading libcst's codemods)
     from llmlint.fixes.apply import fixable_counts
 
     fixable, hidden = fixable_counts(report, unsafe)
