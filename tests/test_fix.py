@@ -429,3 +429,17 @@ def test_json_edits_of_a_fix_that_adds_an_import(tmp_path):
     (finding,) = json.loads(result.stdout)["findings"]
     edits = [(e["line"], e["column"], e["end_line"], e["end_column"], e["replacement"]) for e in finding["edits"]]
     assert edits == [(2, 29, 2, 29, "stop_after_attempt, "), (7, 37, 7, 37, ", stop=stop_after_attempt(5)")]
+
+
+def test_json_edits_come_from_the_cache_once_worked_out(tmp_path, monkeypatch):
+    """A warm run gives the same edits without parsing the file again (kept by the file's content and the fixes)."""
+    monkeypatch.chdir(tmp_path)
+    path = _project(tmp_path, (
+        "from openai import OpenAI\n\nclient = OpenAI()\n\n\n"
+        "def ask(q):\n"
+        "    return client.chat.completions.create(model='gpt-4o-mini', max_tokens=100, messages=[{'role': 'user', 'content': q}])\n"
+    ))
+    runs = [CliRunner().invoke(main, ["check", str(path), "--format", "json", "--select", "LLM101"]) for _ in range(2)]
+    first, second = (json.loads(run.stdout)["findings"] for run in runs)
+    assert first == second and first[0]["edits"]
+    assert list(tmp_path.rglob("edits-*"))

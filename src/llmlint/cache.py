@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from llmlint import __version__
-from llmlint.finding import Finding, Problem
+from llmlint.finding import Edit, Finding, Problem
 
 CACHE_DIR = ".llmlint_cache"
 INDEX_FORMAT = "20"  # 20: identifiers a module mentions, class fields, streamed tokens; 19: findings carry autofixes
@@ -215,6 +215,16 @@ class Cache:
 
     def put_run(self, key: str, value) -> None:
         self._write("run", key, self._entry("run-" + key), _dumps(value))
+
+    def get_edits(self, key: str):
+        """The textual edits worked out for one file's fixes (fixes.apply.with_edits), or None."""
+        edits = self._load("edits", key, self._entry("edits-" + key))
+        if type(edits) is list and all(type(e) is tuple and all(type(x) is Edit for x in e) for e in edits):
+            return edits
+        return None
+
+    def put_edits(self, key: str, edits: list) -> None:
+        self._write("edits", key, self._entry("edits-" + key), _dumps(edits))
 
     def get_names(self, key: str):
         """The identifier mention counts of the modules linked by run `key` (incremental.name_counts), or None."""

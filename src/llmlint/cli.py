@@ -114,9 +114,10 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
         return
     if fmt in ("json", "sarif") and not statistics and any(f.autofixes for f in report.findings):
         # their readers apply text replacements: the fixes' edits (libcst's codemods load only when there are some)
+        from llmlint.cache import open_cache
         from llmlint.fixes.apply import with_edits
 
-        report.findings = with_edits(report, unsafe=unsafe)
+        report.findings = with_edits(report, unsafe=unsafe, cache=None if no_cache else open_cache(config.root))
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if statistics:  # the table replaces the listing, as in ruff, and is printed under -q too
         text = render_statistics(report, as_json=fmt == "json")

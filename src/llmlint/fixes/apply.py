@@ -13,6 +13,7 @@ import bisect
 import codecs
 import dataclasses
 import difflib
+import hashlib
 import io
 import os
 import re
@@ -22,8 +23,6 @@ import tokenize
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.cache import cache_key
@@ -103,7 +102,7 @@ def plan_fixes(report: Report, *, unsafe: bool = False) -> FixPlan:
     return plan
 
 
-def with_edits(report: Report, *, unsafe: bool = False) -> list:
+def with_edits(report: Report, *, unsafe: bool = False, cache=None) -> list:
     """The report's findings, each fixable one with the textual `edits` its fix makes (for JSON and SARIF, whose
     readers apply replacements, not transforms). Each file is parsed once; a fix's edit is its node's code before and
     after the transform, cut down to the characters that differ (a fix that adds an import is worked out on the
@@ -116,6 +115,15 @@ def with_edits(report: Report, *, unsafe: bool = False) -> list:
     findings = list(report.findings)
     for display, wanted in by_file.items():
         path, key, module, is_package = report.sources[display]
+        known = None
+        if cache is not None and key:  # the same file and the same fixes give the same edits: kept by content
+            known = hashlib.blake2b(repr((display, key, [fix for _, _, fix in wanted])).encode("utf-8", "surrogatepass"),
+                                    digest_size=20).hexdigest()
+            stored = cache.get_edits(known)
+            if stored is not None and len(stored) == len(wanted):
+                for (i, finding, _), edits in zip(wanted, stored):
+                    findings[i] = dataclasses.replace(finding, edits=edits)
+                continue
         data, reason = _read(path, key, module, is_package)
         text = _decode(data)[1] if reason is None else None
         if text is None:
@@ -137,6 +145,8 @@ def with_edits(report: Report, *, unsafe: bool = False) -> list:
                 file_fix, _ = _fix_file(display, path, data, [(finding, fix)])
                 edits = _edits(display, file_fix.before, file_fix.after) if file_fix is not None else []
             findings[i] = dataclasses.replace(finding, edits=tuple(edits))
+        if known is not None:
+            cache.put_edits(known, [findings[i].edits for i, _, _ in wanted])
     return findings
 
 
@@ -242,6 +252,10 @@ def _fix_file(display: str, path: str, data: bytes, wanted: list) -> tuple[FileF
     changes = list(dict.fromkeys(c for _, fix in applicable for c in fix.changes))  # a fix shared by findings, once
     new = wrapper.module.visit(_Transformer(finder.nodes, changes, finder.trailed))
     imports = {(module_name, name) for c in changes for module_name, name in c.imports}
+    if imports or any(c.action == "async-client" and c.imports for c in changes):
+        # (libcst's codemods take half a second to import: only when a fix edits imports)
+        from libcst.codemod import CodemodContext
+        from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
     if imports:
         context = CodemodContext()
         for module_name, name in sorted(imports):
