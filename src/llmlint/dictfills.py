@@ -109,8 +109,7 @@ def _stored(call, method: str) -> tuple:
 def _inner_dict(expr):
     """(dotted name, key) when `expr` is a dict inside a named dict: `d["k"]` or `d.setdefault("k", ...)`."""
     if isinstance(expr, E.Subscript) and E.dotted(expr.value) is not None:
-        key = _const_key(expr.index)
-        return (E.dotted(expr.value), key) if key is not UNKNOWN else (E.dotted(expr.value), UNKNOWN)
+        return E.dotted(expr.value), _const_key(expr.index)
     if isinstance(expr, E.Call) and isinstance(expr.func, E.Attr) and expr.func.attr == "setdefault" \
             and E.dotted(expr.func.base) is not None:
         return E.dotted(expr.func.base), _const_key(expr.arg(0))

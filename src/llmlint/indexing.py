@@ -110,7 +110,7 @@ def _index_one(job):
             return None, problem, None, None
         code = code_only(text, index.comments)
         index.names = referenced_names(text if code is None else code)
-        return index, problem, index_digest(index), code_key(text, index.comments, module, is_package) if index.positions_from_ast else None
+        return index, problem, index_digest(index), code_key(code, module, is_package) if index.positions_from_ast else None
     except Exception as error:
         return None, internal_error(display, error), None, None
 
@@ -119,10 +119,9 @@ def internal_error(display: str, error: BaseException) -> Problem:
     return Problem(display, f"internal error: {type(error).__name__}: {error} (please report)")
 
 
-def code_key(text: str, comments: dict, module: str, is_package: bool) -> str | None:
-    """A key of the file's code without its comments: two versions with the same key have the same index but for
-    comments and length (the index's positions come from the code alone)."""
-    code = code_only(text, comments)
+def code_key(code: str | None, module: str, is_package: bool) -> str | None:
+    """A key of the file's code without its comments (`sourcelines.code_only`): two versions with the same key have
+    the same index but for comments and length (the index's positions come from the code alone)."""
     return None if code is None else cache_key(code.encode("utf-8", "surrogatepass"), module, is_package, salt="code")
 
 
@@ -138,7 +137,7 @@ def reindex_comments(state: FileState, facts: dict, cache: Cache):
     if tree is None:
         return None
     comments = comment_lines(text, tree)
-    if code_key(text, comments, f.module, f.is_package) != known[2]:
+    if code_key(code_only(text, comments), f.module, f.is_package) != known[2]:
         return None
     entry = cached_entry(cache, state.previous)
     if entry is None or entry[0] is None:

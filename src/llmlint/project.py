@@ -48,7 +48,7 @@ class Project:
         self._memo: dict = {}
         self._assign_tables: dict = {}
         self._stores: dict | None = None
-        self._changed_dicts: dict = {}
+        self._dict_fill_tables: dict = {}
         self._sites_by_name: dict | None = None
         self._passed: dict = {}
         self._suffixes: ModuleSuffixes | None = None
@@ -277,13 +277,6 @@ class Project:
         else None. A Lit is never taken from callers (a model name is each caller's own)."""
         if fn.qualname == MODULE_SCOPE or fn.name.startswith("<"):
             return None
-        key = (ctx.path, fn.qualname, name)
-        if key not in self._passed:
-            self._passed[key] = None  # (a call cycle asks again while this is worked out: unknown)
-            self._passed[key] = self._passed_uncached(fn, name, ctx, depth)
-        return self._passed[key]
-
-    def _passed_uncached(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
         params = list(fn.params)
         index = params.index(name) - (1 if fn.cls and params and params[0] in ("self", "cls") else 0)
         owner = fn.cls if fn.name == "__init__" else None
@@ -293,10 +286,10 @@ class Project:
     def _passed_to(self, wanted, called_as: str, name: str, index: int, depth: int):
         """The one object every call of `wanted` (a Func, or a Klass constructed) passes as keyword `name` or at
         position `index` (-1: by keyword only); None when a call passes nothing there, or they differ."""
-        key = ("passed", wanted, name)
+        key = (wanted, name)
         if key in self._passed:
             return self._passed[key]
-        self._passed[key] = None  # (a cycle asks again while this is worked out: unknown)
+        self._passed[key] = None  # (a call cycle asks again while this is worked out: unknown)
         found = self._passed[key] = self._passed_to_uncached(wanted, called_as, name, index, depth)
         return found
 
@@ -595,9 +588,9 @@ class Project:
     def _dict_fills(self, name: str, ctx: Ctx):
         """The keys module `ctx.path` stores into the dict named `name` after building it (dictfills.py), or
         UNKNOWN_FILLS when it changes that dict in a way not followed."""
-        table = self._changed_dicts.get(ctx.path)
+        table = self._dict_fill_tables.get(ctx.path)
         if table is None:
-            table = self._changed_dicts[ctx.path] = dict_fills(self.indexes[ctx.path])
+            table = self._dict_fill_tables[ctx.path] = dict_fills(self.indexes[ctx.path])
         return table.get(name, ())
 
     # framework state stores

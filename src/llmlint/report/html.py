@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from llmlint.report.markdown import money, worst_case
+from llmlint.report.markdown import money, price_source, worst_case
 
 COLOURS = {"ready": "#1a7f37", "at risk": "#9a6700", "not ready": "#cf222e"}
 STYLE = """
@@ -44,10 +44,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'
 
 
 def render_html(document: dict) -> str:
-    a = document["assumptions"]
-    table = a["price_table"]
-    prices = (f"genai-prices {table['version']}, prices of {table['date']}" if table["version"]
-              else "no price table (genai-prices is not installed)")
+    prices = price_source(document)
     body = []
     if not document["projects"]:
         body.append("<h1>Production readiness</h1><p>No model calls found: nothing to assess.</p>")

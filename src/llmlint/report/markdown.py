@@ -34,11 +34,15 @@ def cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def price_source(document: dict) -> str:
+    """Where the prices come from, as both formats print it."""
+    table = document["assumptions"]["price_table"]
+    return (f"genai-prices {table['version']}, prices of {table['date']}" if table["version"]
+            else "no price table (genai-prices is not installed)")
+
+
 def render_markdown(document: dict) -> str:
-    a = document["assumptions"]
-    table = a["price_table"]
-    prices = (f"genai-prices {table['version']}, prices of {table['date']}" if table["version"]
-              else "no price table (genai-prices is not installed)")
+    prices = price_source(document)
     out = []
     if not document["projects"]:
         out.append("# Production readiness\n\nNo model calls found: nothing to assess.\n")
