@@ -166,7 +166,21 @@ class Observability:
                 return True
             if isinstance(value, Func) and depth < 2 and self._function_family_observes(value, depth):
                 return True  # a project decorator such as @timed or @log_llm_call
+            if depth == 0 and self._wrapper_runs_observed(decorator, ctx):
+                return True
         return False
+
+    def _wrapper_runs_observed(self, decorator, ctx: Ctx) -> bool:
+        """Whether the wrapper a project decorator puts in the function's place hands each call to code that logs:
+        a registry's `@registry.register(...)` whose wrapper runs the function through an executor that records
+        every execution (`return self.executor.execute(name, *args)`)."""
+        applied = self.project.resolve(decorator, ctx)  # `@factory(...)`: what the factory returns; `@deco`: deco
+        wrapper = self.project.returned_value(applied) if isinstance(applied, Func) else None
+        if not isinstance(wrapper, Func) or self.project.function(wrapper) is None:
+            return False
+        node = (wrapper.path, wrapper.qualname)
+        runs = [node, *(self.graph.successors(node) if node in self.graph else ())]
+        return any(self._observes(path, fn, 1) for path, fn in ((p, self.project.function(Func(p, q))) for p, q in runs) if fn)
 
     def _function_family_observes(self, func: Func, depth: int) -> bool:
         idx = self.project.indexes[func.path]

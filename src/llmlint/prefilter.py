@@ -37,6 +37,16 @@ def is_sdk_module(module: str) -> bool:
             or module.startswith(("google.generativeai", "google.genai")))
 
 
+# Names a module may use without binding them, put into its namespace at run time (a plugin registry exec'ing a
+# registered function with its dependencies): an SDK used as `litellm.completion(...)` with no import, and names
+# called as `gpt_call(prompt)` that nothing in the file binds (project.Project._injected resolves both).
+INJECTABLE_SDKS = ("openai", "anthropic", "litellm", "cohere", "mistralai", "ollama", "groq")
+_FREE_SDK = re.compile(rb"(?<![\w.])(" + "|".join(INJECTABLE_SDKS).encode() + rb")\.[A-Za-z_]")
+_CALLED = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")
+_BOUND = re.compile(rb"\b(?:def|class|as|import)[ \t]+([A-Za-z_]\w*)|\b([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_NEVER_INJECTED = frozenset(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)) | frozenset(
+    "if elif while for in not and or return yield await lambda print assert del with except raise super".split())
+_TOP_LEVEL_DEF = re.compile(rb"\n(?:async[ \t]+)?def[ \t]+(\w+)")
 _DEFINED = re.compile(rb"\n(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|\n(\w+)[ \t]*(?::[^=\n]*)?=(?!=)")
 
 
@@ -83,10 +93,29 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
     if not marked and not in_sdk and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):
         # (an SDK's own transport code posting to its endpoints is the SDK, not a raw HTTP model call)
         marked = _ENDPOINT.search(data) is not None
+    if not marked and not in_sdk and any(b"%s." % sdk.encode() in data for sdk in INJECTABLE_SDKS):
+        marked = _FREE_SDK.search(data) is not None  # (an SDK the file imported would have marked it already)
     defined: tuple[str, ...] = ()
     if is_package:
         defined = tuple(sorted({(m.group(1) or m.group(2)).decode() for m in _DEFINED.finditer(b"\n" + data)}))
+    elif marked:  # the functions a registry could inject elsewhere
+        defined = tuple(sorted({m.group(1).decode() for m in _TOP_LEVEL_DEF.finditer(b"\n" + data)}))
+    if not marked and not in_sdk:
+        edges |= {f"?{name}" for name in _free_calls(data, imported)}
     return marked, tuple(sorted(edges)), defined
+
+
+def _free_calls(data: bytes, imported: set) -> set:
+    """The names the file calls as `name(...)` and never binds (roughly: any `name =`, `def name`, `class name`,
+    `as name` or import binds it; a parameter does not, so the set is a superset), builtins aside."""
+    called = {m.group(1) for m in _CALLED.finditer(data)}
+    if not called:
+        return set()
+    free = called - {m.group(1) or m.group(2) for m in _BOUND.finditer(data)}
+    if not free:
+        return set()
+    imported_names = {entry.rsplit(".", 1)[-1] for entry in imported}
+    return {name for name in (n.decode() for n in free) if name not in _NEVER_INJECTED and name not in imported_names}
 
 
 def relevant_closure(entries) -> set:
@@ -109,9 +138,15 @@ def relevant_closure(entries) -> set:
     uses: dict = {}  # file -> [(module, name or None)]: what it takes from which project module
     importers: dict[str, list] = {}  # module -> [(importing file, name or None)]
     suffixes = ModuleSuffixes(by_module)
+    injectable = _injectable_functions(entries)
     for f, _, imports, _ in entries:
         found = []
         for entry in imports:
+            if entry[0] == "?":  # a name called but never bound: the one marked module defining it may be injected
+                definer = injectable.get(entry[1:])
+                if definer is not None and definer is not f:
+                    found.append((definer.module, entry[1:]))
+                continue
             module, _, name = entry.partition(":")
             if name and f"{module}.{name}" in by_module:
                 module, name = f"{module}.{name}", ""
@@ -136,6 +171,16 @@ def relevant_closure(entries) -> set:
                     relevant.add(dep)
                     stack.append(dep)
     return relevant
+
+
+def _injectable_functions(entries) -> dict:
+    """Top-level function name -> the marked module defining it, for the names exactly one marked module defines."""
+    definers: dict = {}
+    for f, is_marked, _, names in entries:
+        if is_marked and not f.is_package:
+            for name in names:
+                definers[name] = f if name not in definers else None
+    return {name: f for name, f in definers.items() if f is not None}
 
 
 class _Upward:

@@ -6,6 +6,7 @@ built on it stay precise.
 
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
 
 from llmlint import exprs as E
@@ -51,6 +52,7 @@ class Project:
         self._dict_fill_tables: dict = {}
         self._sites_by_name: dict | None = None
         self._passed: dict = {}
+        self._top_level_functions: dict | None = None  # name -> paths of the modules defining a function of that name
         self._suffixes: ModuleSuffixes | None = None
         self._globals_active: dict = {}  # (path, name) -> value (None while resolving) of the top-level names met so far
         # in the current lookup: import cycles end there, and no module is searched twice for a name (star imports
@@ -151,7 +153,32 @@ class Project:
             if local_def is not None:
                 return local_def
             fn = idx.functions.get(fn.parent) if fn.parent else (idx.functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
-        return self._resolve_global(idx, name, depth)
+        value = self._resolve_global(idx, name, depth)
+        if value is None and not _binds(idx, name):
+            return self._injected(idx, name)
+        return value
+
+    def _injected(self, idx: ModuleIndex, name: str):
+        """A name the module uses but never binds, and that is no builtin: it exists at run time only because something
+        put it into the module's namespace (a plugin registry that `exec`s registered functions with their
+        dependencies, `globals().update(...)`). An SDK's top-level name is that SDK (`litellm.completion(...)`), and
+        the project's only top-level function of that name is that function (`gpt_call(prompt)`); else unknown.
+        A module that star-imports from outside the project may have the name from there: unknown."""
+        from llmlint.prefilter import is_sdk_module
+
+        if name in _BUILTINS or any(self.module_named(star, idx.path) is None for star in idx.imports.get("*", ())):
+            return None
+        if is_sdk_module(name):
+            return Ext(name)
+        if self._top_level_functions is None:
+            self._top_level_functions = defaultdict(list)
+            for other in self.indexes.values():
+                for qualname in other.functions:
+                    if "." not in qualname and qualname != MODULE_SCOPE:
+                        self._top_level_functions[qualname].append(other.path)
+        root = self.project_root(idx.path)
+        defined = [path for path in self._top_level_functions.get(name, ()) if self.project_root(path) == root]
+        return Func(defined[0], name) if len(defined) == 1 and defined[0] != idx.path else None
 
     def _assigned_value(self, chosen, assigns, ctx: Ctx, depth: int):
         """The value of the assignment `chosen`; when that is a bare `None` (`client = None` in an except, a lazy
@@ -680,6 +707,17 @@ class Project:
             if isinstance(value, Obj) and value.ctor is not None and not value.path:
                 return self.const_str(value.ctor, value.ctor_ctx, depth + 1)
         return None
+
+
+_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__builtins__"}
+
+
+def _binds(idx: ModuleIndex, name: str) -> bool:
+    """Whether module `idx` binds `name` at its top level: a function, a class, an import, any assignment (those
+    of functions that declare the name `global` included)."""
+    if name in idx.functions or name in idx.classes or name in idx.imports:
+        return True
+    return any(assign.target == name for assign in idx.functions[MODULE_SCOPE].assigns)
 
 
 def _is_dict_call(expr) -> bool:
