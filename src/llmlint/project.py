@@ -146,7 +146,10 @@ class Project:
             if assign is not None:
                 if assign.op == "for":
                     return None
-                return self._assigned_value(assign, assigns, Ctx(ctx.path, fn.qualname), depth)
+                value = self._assigned_value(assign, assigns, Ctx(ctx.path, fn.qualname), depth)
+                if is_something(value) or fn.qualname != MODULE_SCOPE or name not in idx.imports:
+                    return value
+                return self._resolve_import(idx.imports[name], idx, depth)  # `except ImportError: Agent = None`
             if name in fn.params and fn.qualname != MODULE_SCOPE:
                 return self._resolve_param(fn, name, Ctx(ctx.path, fn.qualname), depth)
             local_def = self._local_definition(idx, fn.qualname, name)
@@ -243,7 +246,9 @@ class Project:
         assigns = self._assigns_named(idx.path, module_fn, name)
         assign = _last_assign(assigns, None)
         if assign is not None and assign.op != "for":
-            return self._assigned_value(assign, assigns, Ctx(idx.path, MODULE_SCOPE), depth)
+            value = self._assigned_value(assign, assigns, Ctx(idx.path, MODULE_SCOPE), depth)
+            if is_something(value) or name not in idx.imports:
+                return value  # (`try: from chat import Agent` / `except ImportError: Agent = None` is the import)
         if name in idx.imports:
             return self._resolve_import(idx.imports[name], idx, depth)
         for star in idx.imports.get("*", ()):
@@ -415,8 +420,10 @@ class Project:
                 for assign in fn.assigns:
                     if assign.target == f"self.{attr}" and assign.op in ("=", "with"):
                         value = self.resolve(assign.value, Ctx(path, fn.qualname), assign.line, depth)
-                        if value is not None:
+                        if is_something(value):
                             return value
+                        if value is not None and placeholder is None:
+                            placeholder = value  # `self.model = None` in __init__, the model loaded later
         external = False
         for base in cls.bases:
             resolved = self.resolve(base, Ctx(path, MODULE_SCOPE), None, depth)
@@ -429,6 +436,9 @@ class Project:
         found = self._given_to_base(path, cls_qualname, attr, depth) if external else None
         if found is None:
             found = self._forwarded(path, cls_qualname, attr, depth)
+        if found is None and placeholder is not None and attr in cls.fields:
+            # `llm: Optional[BaseLlm] = None`, filled in by whoever builds the object: an object of the annotated class
+            found = self._annotated_object(path, cls, attr, depth)
         return found if found is not None else placeholder
 
     def _forwarded(self, path: str, cls_qualname: str, attr: str, depth: int):
@@ -454,8 +464,14 @@ class Project:
         passed = self._passed_to(Klass(path, cls.qualname), cls.name, attr, position, depth)
         if passed is not None:
             return passed
-        if any(assign.target == attr for assign in cls.attrs) or not cls.fields[attr]:
+        if any(assign.target == attr for assign in cls.attrs):
             return None  # a default: the class attribute says what it is
+        return self._annotated_object(path, cls, attr, depth)
+
+    def _annotated_object(self, path: str, cls, attr: str, depth: int):
+        """An object of the class a field is annotated with (`Optional[X]` and `X | None` are X), else None."""
+        if not cls.fields[attr]:
+            return None
         annotated = self.resolve(_dotted_expr(cls.fields[attr]), Ctx(path, MODULE_SCOPE), None, depth)
         if isinstance(annotated, Ext):
             return Obj(annotated.name)
