@@ -180,15 +180,16 @@ def test_entries_of_the_wrong_shape_change_no_result(project, shape):
 
 def test_wrong_shapes_inside_the_tables_change_no_result(project):
     """Tables of the right type whose entries are not: a manifest entry that points every file at another
-    file's content key with the wrong types, facts with the wrong arity, a closure whose paths are not paths."""
+    file's content key with the wrong types, facts with the wrong arity, a closure whose paths are not paths, scans
+    that are not the pre-filter's facts."""
     expected = findings_of(project, use_cache=False)
     findings_of(project)
     secret = victim_secret(project)
     top = project / CACHE_DIR / VERSIONED
     manifest = pickle.loads((top / "manifest").read_bytes()[len(cache_module.MAGIC) + cache_module.TAG_BYTES:])
     first = next(v for k, v in manifest.items() if k != "__saved__")
-    sign(top / "manifest", {k: (v[0], 7, "yes", None, None) if k != "__saved__" else "later" for k, v in manifest.items()},
-         secret)
+    sign(top / "manifest", {k: (v[0], 7, None) if k != "__saved__" else "later" for k, v in manifest.items()}, secret)
+    sign(top / "scans", {v[2]: ("yes", [1], None) for k, v in manifest.items() if k != "__saved__"}, secret)
     sign(top / "facts", {first[1]: (None, None)}, secret)
     sign(top / "closure", {"key": "x", "paths": [1, 2]}, secret)
     for path in cache_files(project):
@@ -196,6 +197,29 @@ def test_wrong_shapes_inside_the_tables_change_no_result(project):
             path.unlink()
     assert findings_of(project) == expected
     assert findings_of(project) == expected
+
+
+def test_scans_lost_or_of_the_wrong_shape_are_worked_out_from_the_files(project):
+    """The manifest records a digest of each file's pre-filter facts; the facts themselves sit in the `scans` table,
+    read only when the closure must be worked out again. A scans table whose entries are not such facts, or none
+    at all, makes the run read and scan the files again, with the same result."""
+    expected = findings_of(project, use_cache=False)
+    findings_of(project)
+    secret = victim_secret(project)
+    top = project / CACHE_DIR / VERSIONED
+    manifest = pickle.loads((top / "manifest").read_bytes()[len(cache_module.MAGIC) + cache_module.TAG_BYTES:])
+    manifest["__saved__"] = time.time_ns() + 60_000_000_000  # every file is trusted as the manifest describes it
+    sign(top / "manifest", manifest, secret)
+    for scans in ({v[2]: ("yes", [1], None) for k, v in manifest.items() if k != "__saved__"}, None):
+        if scans is None:
+            (top / "scans").unlink()
+        else:
+            sign(top / "scans", scans, secret)
+        sign(top / "closure", {"key": "x", "paths": []}, secret)
+        for path in cache_files(project):
+            if path.name.startswith("run-"):
+                path.unlink()
+        assert findings_of(project) == expected
 
 
 # --- symlinks -----------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ anywhere else is one line on stderr, a crash report file and exit status 2 (neve
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import pickle
@@ -228,7 +229,7 @@ def test_dash_j_64_starts_no_more_workers_than_cores(tmp_path, monkeypatch):
         def map(self, fn, items):
             return [fn(item) for item in items]
 
-    monkeypatch.setattr(llmlint.indexing, "ProcessPoolExecutor", InProcessPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", InProcessPool)  # (imported when a pool starts)
     monkeypatch.setattr(llmlint.indexing, "available_cores", lambda: 2)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'bots'\n", encoding="utf-8")
     count = llmlint.indexing.IN_PROCESS_LIMIT + 6

@@ -12,7 +12,7 @@ from llmlint.prefilter import relevant_closure, scan
 def kept(root) -> set[str]:
     found = discover([str(root)], Config(root=str(root)))
     states = survey(found.files, None)
-    keep = relevant_closure([(s.file, s.marked, s.imported, s.defined) for s in states])
+    keep = relevant_closure([(s.file, *s.scanned) for s in states])
     return {f.module for f in keep}
 
 

@@ -166,12 +166,19 @@ class Cache:
         self._write("index", key, self._entry(key), data)
 
     def manifest(self) -> dict:
-        """path -> ((size, mtime_ns, ctime_ns, inode, module, is_package), content key, marked, imports, defined
-        names): the last survey's facts (each entry is checked where the survey uses it)."""
+        """path -> ((size, mtime_ns, ctime_ns, inode, module, is_package), content key, scan key): the last survey's
+        facts (each entry is checked where the survey uses it), and "__saved__": when it was written."""
         return self._table("manifest")
 
     def save_manifest(self, manifest: dict) -> None:
         self._save_table("manifest", manifest)
+
+    def scans(self) -> dict:
+        """scan key -> the pre-filter's facts (prefilter.scan) of the files with that key (checked where used)."""
+        return self._table("scans")
+
+    def save_scans(self, scans: dict) -> None:
+        self._save_table("scans", scans)
 
     def facts(self) -> dict:
         """content key -> (Problem or None, index digest or None, code key or None) of every file indexed so far:

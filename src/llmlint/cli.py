@@ -113,9 +113,9 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
         _write_baseline(write_baseline, report, buffers, quiet)
         return
     if fmt in ("json", "sarif") and not statistics and any(f.autofixes for f in report.findings):
-        # their readers apply text replacements: the fixes' edits (libcst's codemods load only when there are some)
+        # their readers apply text replacements: the fixes' edits (libcst loads only for a file whose edits the cache does not hold)
         from llmlint.cache import open_cache
-        from llmlint.fixes.apply import with_edits
+        from llmlint.fixes.edits import with_edits
 
         report.findings = with_edits(report, unsafe=unsafe, cache=None if no_cache else open_cache(config.root))
     color = fmt == "text" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -319,7 +319,7 @@ def _fixable_note(report, unsafe: bool) -> None:
     """ruff's `[*] N fixable with the --fix option` under the summary."""
     if not any(f.autofixes for f in report.findings):
         return  # (without loading libcst's codemods)
-    from llmlint.fixes.apply import fixable_counts
+    from llmlint.fixes.edits import fixable_counts
 
     fixable, hidden = fixable_counts(report, unsafe)
     if fixable:
@@ -335,10 +335,10 @@ def _count(n: int, noun: str) -> str:
 def _load_baseline(given: str | None, config):
     """The baseline named by --baseline, else by the configuration (None when neither names one); a file that
     cannot be read or is not a baseline is one `Error:` line."""
-    from llmlint.baseline import BaselineError, load_baseline
-
     if given is None and not config.baseline:
         return None
+    from llmlint.baseline import BaselineError, load_baseline
+
     try:
         return load_baseline(given) if given is not None else load_baseline(config.baseline)
     except BaselineError as error:

@@ -336,6 +336,9 @@ class _Walker:
     # files
     def add(self, path: str, real: str, checked_root: str) -> None:
         folder, name = os.path.split(path)
+        self._add(folder, name, path, real, checked_root)
+
+    def _add(self, folder: str, name: str, path: str, real: str, checked_root: str) -> None:
         prefix, package, project_root = self.folder_facts(folder)
         display = prefix + name
         known = self.files.get(real)
@@ -366,8 +369,9 @@ class _Walker:
         it, else absolute; POSIX separators."""
         if folder == self.cwd:
             return ""
-        if folder.startswith(self.cwd.rstrip(os.sep) + os.sep):
-            return os.path.relpath(folder, self.cwd).replace(os.sep, "/") + "/"
+        base = self.cwd.rstrip(os.sep) + os.sep
+        if folder.startswith(base):  # (both normalised: what follows is the relative path)
+            return folder[len(base):].replace(os.sep, "/") + "/"
         return (folder.replace(os.sep, "/") if os.sep != "/" else folder).rstrip("/") + "/"
 
     def is_package_dir(self, folder: str) -> bool:
@@ -376,27 +380,49 @@ class _Walker:
         return self._is_package_dir[folder]
 
     def _package_of(self, folder: str) -> str:
-        """The dotted package name of `folder` ("" when it is not inside a package), once per folder."""
+        """The dotted package name of `folder` ("" when it is not inside a package), once per folder. Inside a
+        package folder, a folder's name is its parent's followed by its own (whether or not it is a package itself:
+        a folder without __init__.py there is a PEP 420 namespace package)."""
         found = self._packages.get(folder)
+        if found is not None:
+            return found
+        below = []  # folders whose parent is a package folder, from `folder` up
+        probe = folder
+        while True:
+            parent = os.path.dirname(probe)
+            if parent == probe or not self.is_package_dir(parent):
+                break
+            below.append(probe)
+            probe = parent
+            if probe in self._packages:
+                break
+        found = self._packages.get(probe)
         if found is None:
-            parts: list[str] = []
-            probe = folder
-            while True:
-                while self.is_package_dir(probe):
-                    parent = os.path.dirname(probe)
-                    if parent == probe:
-                        break
-                    parts.append(os.path.basename(probe))
-                    probe = parent
-                gap = self._namespace_gap(probe)
-                if not gap:
-                    break
-                parts.extend(gap)  # PEP 420 folders without __init__.py inside a regular package
-                probe = _up(probe, len(gap))
-            if parts:
-                parts.extend(self._namespace_parents(probe, parts[-1]))
-            found = self._packages[folder] = ".".join(reversed(parts))
+            found = self._packages[probe] = self._package_above(probe)
+        for sub in reversed(below):
+            name = os.path.basename(sub)
+            found = self._packages[sub] = f"{found}.{name}" if found else name
         return found
+
+    def _package_above(self, folder: str) -> str:
+        """`_package_of`, worked out from `folder` up."""
+        parts: list[str] = []
+        probe = folder
+        while True:
+            while self.is_package_dir(probe):
+                parent = os.path.dirname(probe)
+                if parent == probe:
+                    break
+                parts.append(os.path.basename(probe))
+                probe = parent
+            gap = self._namespace_gap(probe)
+            if not gap:
+                break
+            parts.extend(gap)  # PEP 420 folders without __init__.py inside a regular package
+            probe = _up(probe, len(gap))
+        if parts:
+            parts.extend(self._namespace_parents(probe, parts[-1]))
+        return ".".join(reversed(parts))
 
     def _namespace_parents(self, folder: str, top: str, limit: int = 3) -> list[str]:
         """Names of the PEP 420 namespace folders above the top-level package `top` in `folder` (`llama_index`
@@ -465,13 +491,16 @@ class _Walker:
         visited = {real_top}
         stack = [(top, real_top, IgnoreRules(self.ignore_chain(top)))]
         root = self.config.root
+        excludes = self.excludes
         while stack:
             folder, real_folder, rules = stack.pop()
             try:
                 with os.scandir(folder) as scan:
-                    entries = sorted(scan, key=lambda e: e.name)
+                    entries = sorted(scan, key=_name)
             except OSError as error:
                 self.problems.append(Problem(self.display(folder), f"cannot read directory: {error.strerror or error}"))
+                continue
+            if folder != top and _holds_pyvenv_cfg(entries):  # a virtualenv (excluded, as `is_excluded` says)
                 continue
             self._learn(folder, entries)
             if any(entry.name == ".gitignore" for entry in entries):
@@ -480,6 +509,8 @@ class _Walker:
             from_root = "" if folder == root else _relative(folder, root)
             if from_root:
                 from_root += "/"
+            prefix = folder if folder.endswith(os.sep) else folder + os.sep
+            real_prefix = real_folder if real_folder.endswith(os.sep) else real_folder + os.sep
             subfolders = []
             for entry in entries:
                 name = entry.name
@@ -493,13 +524,14 @@ class _Walker:
                 is_python = name.endswith(SUFFIXES)
                 if not is_dir and not is_python:
                     continue
-                path = os.path.join(folder, name)
-                if self._excluded(path, name, None if from_root is None else from_root + name, is_dir) or ignored_in(ignore, name, is_dir):
+                path = prefix + name
+                # (a folder holding pyvenv.cfg is excluded when it is walked: its listing says so without a stat)
+                if excludes.matches(name, None if from_root is None else from_root + name, is_dir) or ignored_in(ignore, name, is_dir):
                     continue
                 if not is_dir and not is_file:
                     self.skip(path, unresolved or _special_problem(path))  # a broken link, a FIFO, a socket...
                     continue
-                real = os.path.realpath(path) if is_link else os.path.join(real_folder, name)
+                real = os.path.realpath(path) if is_link else real_prefix + name
                 if is_link and not _is_within(real, real_top):
                     self.skip(path, f"symbolic link to {self.display(real)}, outside the checked folder {self.display(top)}")
                     continue
@@ -511,7 +543,7 @@ class _Walker:
                     visited.add(real)
                     subfolders.append((path, real, rules))
                 else:
-                    self.add(path, real, top)
+                    self._add(folder, name, path, real, top)
             stack.extend(reversed(subfolders))
 
 
@@ -530,6 +562,21 @@ class _Walker:
 
 
 _MARKER_NAMES = frozenset(PACKAGE_MARKERS + PROJECT_MARKERS)
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
+def _holds_pyvenv_cfg(entries: list) -> bool:
+    """Whether a folder's listing holds a file named pyvenv.cfg (a symlink to a file counts, as os.path.isfile)."""
+    for entry in entries:
+        if entry.name == "pyvenv.cfg":
+            try:
+                return entry.is_file()
+            except OSError:
+                return False
+    return False
 
 
 def discover(paths: list[str], config: Config, force_exclude: bool = False) -> Discovery:

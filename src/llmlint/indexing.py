@@ -12,7 +12,6 @@ import hashlib
 import os
 import pickle
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from llmlint import __version__, progress
@@ -35,9 +34,10 @@ class FileState:
 
     file: object  # discovery.SourceFile
     key: str | None = None  # content key (None: unreadable)
-    marked: bool = False  # has pre-filter markers of its own
-    imported: tuple = ()  # what it may import (prefilter.scan)
-    defined: tuple = ()  # the names a package __init__ defines itself
+    # prefilter.scan's (has markers of its own, what it may import, the names a package __init__ defines itself),
+    # when this run scanned the file or needed the survey's record of it (`scans`)
+    scanned: tuple | None = None
+    scan_key: str | None = None  # a digest of `scanned`: what the survey records for the file, and the closure's key
     data: bytes | None = None  # its bytes, when read in this run
     previous: str | None = None  # the content key the last survey found at this path, when the file changed since
     problem: Problem | None = None
@@ -159,7 +159,11 @@ def _index_chunk(jobs):
 def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[FileState]:
     """Stat every file; read, hash and scan only those the manifest does not already describe. `buffers` holds
     the text of files given on standard input (an editor's unsaved buffer), by absolute path: those are taken as
-    given and never recorded in the manifest, which describes the files on disk."""
+    given and never recorded in the manifest, which describes the files on disk.
+
+    The manifest keeps, per path, the stat key, the content key and a digest of what the pre-filter's scan found
+    (the scan itself is kept apart, by that digest, in the cache's `scans` table, and read only when the closure
+    has to be worked out again): a warm run loads a small table, and an edit rewrites it."""
     manifest = cache.manifest() if cache else {}
     buffers = buffers or {}
     # racy-git rule: a file modified (or its inode changed) within a second of the last survey may have changed
@@ -189,7 +193,7 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
         if not _is_manifest_entry(known):
             known = None
         if known is not None and known[0] == stat_key and max(st.st_mtime_ns, st.st_ctime_ns) < trusted_before:
-            _, state.key, state.marked, state.imported, state.defined = known
+            _, state.key, state.scan_key = known
         else:
             if known is not None:
                 state.previous = known[1]
@@ -207,7 +211,7 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
                 states.append(state)
                 continue
             if cache is not None:
-                manifest[f.path] = (stat_key, state.key, state.marked, state.imported, state.defined)
+                manifest[f.path] = (stat_key, state.key, state.scan_key)
         states.append(state)
     if cache is not None and any(state.data is not None for state in states):  # else the manifest holds as it is
         manifest["__saved__"] = time.time_ns()
@@ -221,18 +225,30 @@ def _take_text(state: FileState, data: bytes) -> bool:
     f = state.file
     state.data, state.key = data, cache_key(data, f.module, f.is_package)
     try:
-        state.marked, state.imported, state.defined = scan(data, f.module, f.is_package)
+        state.scanned = scan(data, f.module, f.is_package)
     except Exception as error:  # a bug of the pre-filter's
         state.problem, state.data = internal_error(f.display, error), None
         return False
+    state.scan_key = scan_key(state.scanned)
     return True
+
+
+def scan_key(scanned: tuple) -> str:
+    """A digest of a file's pre-filter facts (prefilter.scan): equal facts, equal keys, whatever else the file holds."""
+    return hashlib.blake2b(repr(scanned).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _is_manifest_entry(known) -> bool:
     """Whether a manifest entry has the shape the survey writes (anything else is ignored and the file read)."""
-    return (type(known) is tuple and len(known) == 5 and type(known[0]) is tuple and type(known[1]) is str
-            and type(known[2]) is bool and type(known[3]) is tuple and type(known[4]) is tuple
-            and all(type(name) is str for name in known[3]) and all(type(name) is str for name in known[4]))
+    return (type(known) is tuple and len(known) == 3 and type(known[0]) is tuple and type(known[1]) is str
+            and type(known[2]) is str)
+
+
+def _is_scan(scanned) -> bool:
+    """Whether `scanned` has the shape of prefilter.scan's facts: (bool, tuple of str, tuple of str)."""
+    return (type(scanned) is tuple and len(scanned) == 3 and type(scanned[0]) is bool
+            and type(scanned[1]) is tuple and type(scanned[2]) is tuple
+            and all(type(name) is str for name in scanned[1]) and all(type(name) is str for name in scanned[2]))
 
 
 def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = True, buffers: dict | None = None) -> Indexed:
@@ -240,13 +256,14 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
     cache = open_cache(cache_root) if cache_root else None
     progress.stage("reading", len(files))
     states = survey(files, cache, buffers)
-    problems = [s.problem for s in states if s.problem is not None]
     readable = [s for s in states if s.problem is None]
     if prefilter:
         keep = _closure(readable, cache)
+        readable = [s for s in readable if s.problem is None]  # (a file read again for its facts may have failed)
         relevant = [s for s in readable if s.file.path in keep]
     else:
         relevant = list(readable)
+    problems = [s.problem for s in states if s.problem is not None]
     result = Indexed(states, sorted(relevant, key=lambda s: s.file.path), problems, cache=cache)
     kept = set(id(s) for s in relevant)
     verdicts = cache.syntax() if cache else {}
@@ -310,18 +327,52 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
 
 def _closure(readable: list, cache: Cache | None) -> set:
     """The paths of the files the pre-filter keeps. The closure depends only on what the survey found, so when that
-    is what the last run found (a change that leaves every file's imports and markers alone), its answer is reused."""
-    entries = [(s.file, s.marked, s.imported, s.defined) for s in readable]
+    is what the last run found (a change that leaves every file's imports and markers alone), its answer is reused:
+    it is keyed by each file's path, module and scan key, and the scans themselves are loaded only when it is not."""
     if cache is None:
-        return {f.path for f in relevant_closure(entries)}
-    facts = [(f.path, f.module, f.is_package, marked, imported, defined) for f, marked, imported, defined in entries]
-    key = hashlib.blake2b(pickle.dumps((__version__, facts), protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
+        return {f.path for f in relevant_closure([(s.file, *s.scanned) for s in readable])}
+    digest = hashlib.blake2b(f"{__version__}\0".encode(), digest_size=16)
+    digest.update("".join(f"{s.file.path}\0{s.file.module}\0{s.file.is_package:d}{s.scan_key}\0" for s in readable)
+                  .encode("utf-8", "surrogatepass"))
+    key = digest.hexdigest()
     known = cache.closure()
     if known.get("key") == key and isinstance(known.get("paths"), list):
         return set(known["paths"])
+    entries = [(s.file, *s.scanned) for s in _with_scans(readable, cache)]
     paths = {f.path for f in relevant_closure(entries)}
     cache.save_closure({"key": key, "paths": sorted(paths)})
     return paths
+
+
+def _with_scans(readable: list, cache: Cache) -> list:
+    """`readable`, each with its pre-filter facts: from this run's scan, else from the cache's `scans` table by the
+    survey's scan key, else (the table lost them) read and scanned again. Files that can no longer be read get
+    their problem and are left out; new scans are added to the table."""
+    scans = cache.scans()
+    known = len(scans)
+    for state in readable:
+        if state.scanned is not None:
+            scans.setdefault(state.scan_key, state.scanned)
+            continue
+        scanned = scans.get(state.scan_key)
+        if _is_scan(scanned):
+            state.scanned = scanned
+            continue
+        f = state.file
+        try:
+            if not _take_text(state, _read(f.path)):
+                continue
+        except OSError as error:
+            state.problem = Problem(f.display, f"cannot read file: {error.strerror or error}")
+            continue
+        except NotebookError as error:
+            state.problem = Problem(f.display, error.reason)
+            continue
+        state.data = None  # (the survey did not read it: its index is looked up as for an unchanged file)
+        scans[state.scan_key] = state.scanned
+    if len(scans) != known:
+        cache.save_scans(scans)
+    return [s for s in readable if s.problem is None]
 
 
 def _passed_over(states: list, verdicts: dict, jobs: int) -> list:
@@ -436,6 +487,8 @@ def _map(chunk_function, items: list, sizes: list, jobs: int, in_process=None) -
     chunk = max(1, min(32, len(order) // (workers * 8) or 1))
     chunks = [order[i : i + chunk] for i in range(0, len(order), chunk)]
     results = [None] * len(items)
+    from concurrent.futures import ProcessPoolExecutor  # (a warm run starts no pool: not imported then)
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for ids, out in zip(chunks, pool.map(chunk_function, [[items[i] for i in ids] for ids in chunks])):
             for i, result in zip(ids, out):

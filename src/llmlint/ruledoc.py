@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from llmlint._toml import toml
@@ -84,11 +83,15 @@ def parse_rule_doc(text: str, filename: str = "") -> RuleMeta:
 
 
 def _docs_dir():
-    packaged = resources.files("llmlint") / "ruledocs"
-    if packaged.is_dir():
-        return packaged
+    here = Path(__file__).parent
+    if not here.is_dir():  # imported from an archive: importlib.resources reads it (else not imported: start-up time)
+        from importlib import resources
+
+        return resources.files("llmlint") / "ruledocs"
+    if (here / "ruledocs").is_dir():  # installed
+        return here / "ruledocs"
     # Running from a source checkout or an editable install: rules/ sits at the repository root.
-    return Path(__file__).resolve().parents[2] / "rules"
+    return here.resolve().parents[1] / "rules"
 
 
 @lru_cache(maxsize=1)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import ast
 import bisect
 import codecs
-import dataclasses
 import difflib
-import hashlib
 import io
 import os
 import re
@@ -26,7 +24,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.cache import cache_key
-from llmlint.finding import Autofix, Change, Edit, Finding, Location, Report
+from llmlint.finding import Autofix, Change, Edit, Location, Report
+from llmlint.fixes.edits import chosen_fix
 from llmlint.redact import safe_text
 
 
@@ -56,29 +55,6 @@ class FixPlan:
         return [f for ff in self.files for f in ff.fixed]
 
 
-def chosen_fix(finding: Finding, report: Report, unsafe: bool) -> Autofix | None:
-    """The first of the finding's fixes that is allowed and edits only files checked in this run (not notebooks)."""
-    for fix in finding.autofixes:
-        if (fix.safe or unsafe) and all(_editable(c.target.path, report) for c in fix.changes):
-            return fix
-    return None
-
-
-def _editable(display: str, report: Report) -> bool:
-    return display in report.sources and not display.endswith(".ipynb")
-
-
-def fixable_counts(report: Report, unsafe: bool) -> tuple[int, int]:
-    """(findings --fix would fix, findings with only an unsafe fix when unsafe fixes are off)."""
-    fixable = hidden = 0
-    for finding in report.findings:
-        if chosen_fix(finding, report, unsafe) is not None:
-            fixable += 1
-        elif not unsafe and chosen_fix(finding, report, True) is not None:
-            hidden += 1
-    return fixable, hidden
-
-
 def plan_fixes(report: Report, *, unsafe: bool = False) -> FixPlan:
     """What `--fix` would change: one FileFix per file with an applicable edit."""
     plan = FixPlan()
@@ -102,52 +78,36 @@ def plan_fixes(report: Report, *, unsafe: bool = False) -> FixPlan:
     return plan
 
 
-def with_edits(report: Report, *, unsafe: bool = False, cache=None) -> list:
-    """The report's findings, each fixable one with the textual `edits` its fix makes (for JSON and SARIF, whose
-    readers apply replacements, not transforms). Each file is parsed once; a fix's edit is its node's code before and
-    after the transform, cut down to the characters that differ (a fix that adds an import is worked out on the
-    whole module). Findings whose fix does not apply keep no edits."""
-    by_file: dict[str, list] = {}
-    for i, finding in enumerate(report.findings):
-        fix = chosen_fix(finding, report, unsafe)
-        if fix is not None:
-            by_file.setdefault(fix.changes[0].target.path, []).append((i, finding, fix))
-    findings = list(report.findings)
-    for display, wanted in by_file.items():
-        path, key, module, is_package = report.sources[display]
-        known = None
-        if cache is not None and key:  # the same file and the same fixes give the same edits: kept by content
-            known = hashlib.blake2b(repr((display, key, [fix for _, _, fix in wanted])).encode("utf-8", "surrogatepass"),
-                                    digest_size=20).hexdigest()
-            stored = cache.get_edits(known)
-            if stored is not None and len(stored) == len(wanted):
-                for (i, finding, _), edits in zip(wanted, stored):
-                    findings[i] = dataclasses.replace(finding, edits=edits)
-                continue
-        data, reason = _read(path, key, module, is_package)
-        text = _decode(data)[1] if reason is None else None
-        if text is None:
+def file_edits(display: str, path: str, key, module: str, is_package: bool, wanted: list) -> list | None:
+    """The textual edits each of `wanted` (finding, fix) makes in one file, for JSON and SARIF (whose readers apply
+    replacements, not transforms): None for a fix that does not apply here; None instead of the list when the file
+    cannot be read as checked or parsed. The file is parsed once; a fix's edit is its node's code before and after
+    the transform, cut down to the characters that differ (a fix that adds an import is worked out on the whole
+    module). `fixes.edits.with_edits` calls this for the files whose edits the cache does not hold."""
+    data, reason = _read(path, key, module, is_package)
+    text = _decode(data)[1] if reason is None else None
+    if text is None:
+        return None
+    try:
+        tree = cst.parse_module(text)
+        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
+    finder = _Finder(positions, [c for _, fix in wanted for c in fix.changes])
+    tree.visit(finder)
+    starts = _line_starts(text)
+    found = []
+    for finding, fix in wanted:
+        if not all(c in finder.nodes for c in fix.changes):
+            found.append(None)
             continue
-        try:
-            tree = cst.parse_module(text)
-            wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-            positions = wrapper.resolve(PositionProvider)
-        except (cst.ParserSyntaxError, RecursionError):
-            continue
-        finder = _Finder(positions, [c for _, _, fix in wanted for c in fix.changes])
-        tree.visit(finder)
-        starts = _line_starts(text)
-        for i, finding, fix in wanted:
-            if not all(c in finder.nodes for c in fix.changes):
-                continue
-            edits = None if any(c.imports for c in fix.changes) else _node_edits(display, text, starts, tree, positions, finder, fix)
-            if edits is None:  # an import to add, or a node whose code is not where its position says
-                file_fix, _ = _fix_file(display, path, data, [(finding, fix)])
-                edits = _edits(display, file_fix.before, file_fix.after) if file_fix is not None else []
-            findings[i] = dataclasses.replace(finding, edits=tuple(edits))
-        if known is not None:
-            cache.put_edits(known, [findings[i].edits for i, _, _ in wanted])
-    return findings
+        edits = None if any(c.imports for c in fix.changes) else _node_edits(display, text, starts, tree, positions, finder, fix)
+        if edits is None:  # an import to add, or a node whose code is not where its position says
+            file_fix, _ = _fix_file(display, path, data, [(finding, fix)])
+            edits = _edits(display, file_fix.before, file_fix.after) if file_fix is not None else []
+        found.append(tuple(edits))
+    return found
 
 
 def _node_edits(display: str, text: str, starts: list, tree, positions, finder, fix: Autofix) -> list | None:
