@@ -38,6 +38,24 @@ class Analysis:
         return reaching(self.callgraph, self.model_call_functions)
 
     @cached_property
+    def graph_runs(self) -> list:
+        """[(GraphRun, the model calls its nodes reach)] for every run of a compiled LangGraph graph whose nodes call a
+        model (callgraph.GraphRun): a model call site of its own, as a chain built from a model is."""
+        from llmlint.callgraph import reachable_from
+
+        calls_by_function: dict = {}
+        for call in self.model_calls:
+            calls_by_function.setdefault((call.module.path, call.function.qualname), []).append(call)
+        found = []
+        for run in self.callgraph.graph.get("graph_runs", ()):
+            reached = reachable_from(self.callgraph, run.nodes)
+            calls = sorted((c for node in reached for c in calls_by_function.get(node, ())),
+                           key=lambda c: (c.module.path, c.call.line, c.call.col))
+            if calls:
+                found.append((run, calls))
+        return found
+
+    @cached_property
     def method_overrides(self) -> dict:
         """{(path, qualname) of a method: the overriding methods of project subclasses} (callgraph.method_overrides)."""
         from llmlint.callgraph import method_overrides

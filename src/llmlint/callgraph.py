@@ -8,6 +8,8 @@ a LangGraph graph (`app.stream(...)`) calls the functions added to its builder a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import networkx as nx
 
 from llmlint import exprs as E
@@ -47,10 +49,26 @@ def build_callgraph(project: Project) -> nx.DiGraph:
                     passed = project.resolve(arg, ctx, site.call.line)
                     if isinstance(passed, Func):
                         _add_edge(graph, caller, (passed.path, passed.qualname), site, "callback")
+    graph.graph["graph_runs"] = []
     for caller, site, builder in runs:
         for node in nodes.get(builder, ()):
             _add_edge(graph, caller, node, site, "call")
+        graph.graph["graph_runs"].append(GraphRun(caller, site, tuple(nodes.get(builder, ()))))
     return graph
+
+
+@dataclass(frozen=True)
+class GraphRun:
+    """A run of a compiled LangGraph graph (`app.stream(...)`) and the node functions it calls."""
+
+    caller: tuple  # (path, qualname) of the function that runs the graph
+    site: object  # its CallSite
+    nodes: tuple  # ((path, qualname), ...) of the graph's node functions
+
+    @property
+    def method(self) -> str:
+        func = self.site.call.func
+        return func.attr if isinstance(func, E.Attr) else ""
 
 
 def is_graph_run(value) -> bool:
@@ -97,6 +115,16 @@ def reaching(graph: nx.DiGraph, targets) -> set:
         if target in graph and target not in found:
             found.add(target)
             found |= nx.ancestors(graph, target)
+    return found
+
+
+def reachable_from(graph: nx.DiGraph, sources) -> set:
+    """The functions some node in `sources` can reach (sources included)."""
+    found = set()
+    for source in sources:
+        if source in graph and source not in found:
+            found.add(source)
+            found |= nx.descendants(graph, source)
     return found
 
 

@@ -33,6 +33,21 @@ def inventory_rows(analysis) -> list[dict]:
                 "settings": settings,
             }
         )
+    for run, calls in analysis.graph_runs:  # a compiled LangGraph graph run: its nodes' model calls, made from here
+        models = sorted({call.model for call in calls if call.model is not None})
+        rows.append(
+            {
+                "path": safe_text(analysis.display(run.caller[0])),
+                "line": run.site.call.line,
+                "end_line": run.site.call.end_line,
+                "column": run.site.call.col,
+                "provider": calls[0].family.provider,
+                "api": f"langgraph.CompiledGraph.{safe_text(run.method)}",
+                "model": safe_text(", ".join(models)) if models else None,
+                "settings": {},
+            }
+        )
+    rows.sort(key=lambda row: (row["path"], row["line"], row["column"]))
     return rows
 
 

@@ -37,14 +37,33 @@ class BlockingCallInAsync(Rule):
     def check(self, analysis):
         self._async_fixes = {}  # client -> its fix, worked out once
         on_loop = analysis.event_loop
+        graph_runs = _sync_graph_runs(analysis)
+        reported_runs = set()
         for call in analysis.model_calls:
             node = (call.module.path, call.function.qualname)
             if node not in on_loop or call.site.in_lambda or _is_async(call) or in_test_module(analysis.project, call.module.path):
                 continue
+            chain = loop_chain(on_loop, node)
+            run = graph_runs.get((chain[-1], chain[-2])) if len(chain) > 1 else None
+            if run is not None:  # the async def runs a graph with the blocking API: that call is what to change
+                if id(run) not in reported_runs:
+                    reported_runs.add(id(run))
+                    yield self._graph_finding(analysis, run, call, chain)
+                continue
             replacement = _replacement(call)
             if replacement is None:
                 continue
-            yield self._finding(analysis, call, loop_chain(on_loop, node), replacement)
+            yield self._finding(analysis, call, chain, replacement)
+
+    def _graph_finding(self, analysis, run, call, chain):
+        runner = E.dotted(run.site.call.func) or f"....{run.method}"
+        owner = runner.rsplit(".", 1)[0]
+        spelling = (f"async for chunk in {owner}.astream(...)" if run.method == "stream"
+                    else f"await {owner}.{ASYNC_METHODS.get(run.method, 'a' + run.method)}(...)")
+        message = (f"the blocking `{runner}` runs the graph inside `async def {chain[-1][1]}()`: its node "
+                   f"`{chain[-2][1]}()` calls `{as_written(call)}`, which blocks the event loop until the model answers")
+        fix = f"use the async API: `{spelling}` instead of `{runner}(...)`"
+        return self.report(analysis.location(run.caller[0], run.site.call), message, fix, api=call.api)
 
     def _finding(self, analysis, call, chain, replacement):
         client = _client_name(call)
@@ -63,6 +82,16 @@ class BlockingCallInAsync(Rule):
         fix = f"use the async API: {replacement}; or hand the call to a thread with `await asyncio.to_thread(...)`"
         autofixes = async_client_fix(analysis, call, self._async_fixes)
         return self.report(analysis.location(call.module.path, call.call), message, fix, api=call.api, autofixes=autofixes)
+
+
+def _sync_graph_runs(analysis) -> dict:
+    """{(function running a compiled LangGraph graph with a blocking method, a node of that graph): the run}."""
+    found = {}
+    for run, _ in analysis.graph_runs:
+        if not run.method.startswith("a") and not run.site.awaited:
+            for node in run.nodes:
+                found.setdefault((run.caller, node), run)
+    return found
 
 
 def _raw_method(call) -> str:
