@@ -68,11 +68,16 @@ class Project:
             candidates = self._by_name.get(rooted) if rooted else None
             if not candidates:
                 return None
-        if near is not None and len(candidates) > 1:
+        if near is not None:
             root = self.roots.get(near)
             for idx in candidates:
                 if self.roots.get(idx.path) == root:
                     return idx
+            # another project's plain module (its `app/streamlit.py`) is not what this project's `import streamlit` names;
+            # another project's package may be shared code
+            candidates = [idx for idx in candidates if idx.is_package or "." in idx.module]
+            if not candidates:
+                return None
         return candidates[0]
 
     def function(self, ctx_or_func) -> FunctionIndex | None:
