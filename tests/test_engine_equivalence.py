@@ -204,3 +204,45 @@ def test_a_new_suppression_comment_applies_without_parsing_again(tmp_path, monke
     second = lint_paths([str(tmp_path)], config, jobs=1)
     assert ("LLM101", 7) not in {(f.rule_id, f.location.line) for f in second.findings}
     assert {(f.rule_id, f.location.line) for f in second.findings} == {(f.rule_id, f.location.line) for f in first.findings} - {("LLM101", 7)}
+
+
+def _signed_table(path: Path) -> dict:
+    from llmlint.cache import MAGIC, TAG_BYTES
+
+    return pickle.loads(path.read_bytes()[len(MAGIC) + TAG_BYTES:])
+
+
+def test_an_edit_is_recorded_beside_the_manifest_until_there_are_many(tmp_path):
+    """The survey's record of an edited file goes to a small table beside the manifest, so that one edit does not
+    rewrite the record of every file (10,000 on a large project); later runs read both, and once the changes are
+    many they are folded into the manifest. The findings are those of a run without the cache throughout."""
+    root = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo-app", root)
+    time.sleep(1.1)  # older than the racy-file second: the survey trusts what it recorded of the files not edited
+    config = Config(root=str(root))
+
+    def check() -> list:
+        warm = findings_of(lint_paths([str(root)], config, jobs=1))
+        assert warm == findings_of(lint_paths([str(root)], config, jobs=1, use_cache=False))
+        return warm
+
+    before = check()
+    tables = next((root / ".llmlint_cache").glob("v*"))
+    manifest = (tables / "manifest").read_bytes()
+    llm = root / "app" / "llm.py"
+    llm.write_text(llm.read_text(encoding="utf-8").replace("OpenAI(api_key=OPENAI_API_KEY)",
+                                                           "OpenAI(api_key=OPENAI_API_KEY, timeout=20)"), encoding="utf-8")
+    after = check()
+    in_llm = [f for f in before if f[0] == "LLM101" and f[1].endswith("app/llm.py")]
+    assert in_llm and not [f for f in after if f in in_llm]
+    assert (tables / "manifest").read_bytes() == manifest  # not rewritten for one file
+    changes = _signed_table(tables / "manifest-changes")
+    assert {path for path in changes if path != "__saved__"} == {str(llm)}
+    assert check() == after
+    for name in ("rag.py", "summarize.py", "prompts.py"):
+        (root / "app" / name).write_text((root / "app" / name).read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
+    assert check() == after
+    assert (tables / "manifest").read_bytes() != manifest
+    folded = _signed_table(tables / "manifest")
+    assert {path for path in _signed_table(tables / "manifest-changes") if path != "__saved__"} == set()
+    assert all(str(root / "app" / name) in folded for name in ("llm.py", "rag.py", "summarize.py", "prompts.py"))

@@ -173,6 +173,14 @@ class Cache:
     def save_manifest(self, manifest: dict) -> None:
         self._save_table("manifest", manifest)
 
+    def manifest_changes(self) -> dict:
+        """Entries of the manifest's shape recorded since it was last written, which take precedence over its own,
+        and "__saved__" (indexing.survey folds them in once they are many)."""
+        return self._table("manifest-changes")
+
+    def save_manifest_changes(self, changes: dict) -> None:
+        self._save_table("manifest-changes", changes)
+
     def scans(self) -> dict:
         """scan key -> the pre-filter's facts (prefilter.scan) of the files with that key (checked where used)."""
         return self._table("scans")

@@ -163,13 +163,16 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
 
     The manifest keeps, per path, the stat key, the content key and a digest of what the pre-filter's scan found
     (the scan itself is kept apart, by that digest, in the cache's `scans` table, and read only when the closure
-    has to be worked out again): a warm run loads a small table, and an edit rewrites it."""
+    has to be worked out again). The entries a run changes go to a second, small table (`manifest-changes`) that
+    is folded into the manifest only once it holds many: an edit to one file does not rewrite the whole record."""
     manifest = cache.manifest() if cache else {}
+    changes = cache.manifest_changes() if cache else {}
     buffers = buffers or {}
     # racy-git rule: a file modified (or its inode changed) within a second of the last survey may have changed
     # within one timestamp tick
-    saved = manifest.get("__saved__")
-    trusted_before = saved - 1_000_000_000 if type(saved) is int else 0
+    saved = max((stamp for stamp in (manifest.get("__saved__"), changes.get("__saved__")) if type(stamp) is int), default=None)
+    trusted_before = saved - 1_000_000_000 if saved is not None else 0
+    changed = False
     states = []
     for f in files:
         state = FileState(f)
@@ -189,9 +192,11 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
         # git's stat key: an edit that keeps size and mtime (restored with `touch -r`, or within one tick) still
         # changes the inode change time, or the inode when an editor writes a new file and renames it into place
         stat_key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, f.module, f.is_package)
-        known = manifest.get(f.path)
+        known = changes.get(f.path)
         if not _is_manifest_entry(known):
-            known = None
+            known = manifest.get(f.path)
+            if not _is_manifest_entry(known):
+                known = None
         if known is not None and known[0] == stat_key and max(st.st_mtime_ns, st.st_ctime_ns) < trusted_before:
             _, state.key, state.scan_key = known
         else:
@@ -210,13 +215,27 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
             if not _take_text(state, state.data):
                 states.append(state)
                 continue
-            if cache is not None:
-                manifest[f.path] = (stat_key, state.key, state.scan_key)
+            changes[f.path] = (stat_key, state.key, state.scan_key)
+            changed = True
         states.append(state)
-    if cache is not None and any(state.data is not None for state in states):  # else the manifest holds as it is
-        manifest["__saved__"] = time.time_ns()
-        cache.save_manifest(manifest)
+    if cache is not None and changed:  # else the manifest holds as it is
+        _save_manifest(cache, manifest, changes)
     return states
+
+
+def _save_manifest(cache: Cache, manifest: dict, changes: dict) -> None:
+    """Record `changes` (this run's entries and the ones not yet folded in): beside the manifest while they are few
+    (an eighth of it, at most 256), else folded into it. Either way the record is stamped with the time now."""
+    changes.pop("__saved__", None)
+    now = time.time_ns()
+    if len(changes) <= min(256, len(manifest) // 8):
+        changes["__saved__"] = now
+        cache.save_manifest_changes(changes)
+        return
+    manifest.update(changes)
+    manifest["__saved__"] = now
+    cache.save_manifest(manifest)
+    cache.save_manifest_changes({})
 
 
 def _take_text(state: FileState, data: bytes) -> bool:
