@@ -41,7 +41,8 @@ REGISTRATIONS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add
                  "add_websocket_route", "add_handler", "CommandHandler", "MessageHandler", "add_command", "Interface",
                  "ChatInterface"}
 # Calls that run a function given to them and re-raise its exception in the caller.
-PROPAGATING_HANDOFFS = frozenset(THREAD_HANDOFFS) | {"map", "filter", "sorted", "min", "max"}
+# (`typer.run(main)` and `fire.Fire(main)` run a CLI's function in line: its error ends the program.)
+PROPAGATING_HANDOFFS = frozenset(THREAD_HANDOFFS) | {"map", "filter", "sorted", "min", "max", "typer.run", "fire.Fire"}
 # Calls whose argument runs somewhere else: its error does not surface at this call.
 DETACHING_CALLS = {"create_task", "ensure_future", "add_task", "start_soon", "run_coroutine_threadsafe", "spawn"}
 
