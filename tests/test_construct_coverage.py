@@ -1,0 +1,185 @@
+"""Issue 11: one fixture pair per construct that real applications use to reach a model call.
+
+CONSTRUCTS maps each construct of the issue's list to a (flagged, clean) pair of fixtures, paths relative to
+fixtures/. The flagged fixture reaches its model call through the construct, and its finding (or inventory entry)
+depends on seeing through it; the clean one is a look-alike that goes through the same construct and is fine (the
+timeout or cap is set, the call is handed to a thread). What each fixture must produce is asserted by
+tests/test_rules.py (`# expect:` markers) and tests/test_inventory.py (`# call:` markers), which run every fixture;
+this module keeps the list complete and checks that the pairs are what they say they are.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmlint.cli import main
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+MARKER = ("# expect:", "# call:")
+
+CONSTRUCTS = {
+    # how the client or model object is made
+    "re-exported SDK class (from openai import AsyncClient)": (
+        "rules/LLM101/flagged_reexported_sdk_class.py",
+        "rules/LLM101/clean_reexported_sdk_class.py",
+    ),
+    "aliased SDK class (anthropic.Client, module imported as an alias)": (
+        "rules/LLM101/flagged_aliased_sdk_class.py",
+        "rules/LLM101/clean_aliased_sdk_class.py",
+    ),
+    "client or Client(...)": (
+        "rules/LLM101/flagged_optional_client_parameter.py",
+        "rules/LLM101/clean_optional_client_parameter.py",
+    ),
+    "conditional expression": (
+        "rules/LLM101/flagged_conditional_client.py",
+        "rules/LLM101/clean_conditional_client.py",
+    ),
+    "tuple unpacking": (
+        "rules/LLM101/flagged_tuple_unpacking.py",
+        "rules/LLM101/clean_tuple_unpacking.py",
+    ),
+    # settings spread into a call or a client
+    "**kwargs spread of a dict built in the module": (
+        "rules/LLM101/flagged_settings_spread.py",
+        "rules/LLM101/clean_settings_spread.py",
+    ),
+    "**kwargs spread of a dict built by a helper": (
+        "rules/LLM102/flagged_settings_spread.py",
+        "rules/LLM102/clean_settings_spread.py",
+    ),
+    # where the client is kept
+    "class attribute": (
+        "rules/LLM101/flagged_class_attribute.py",
+        "rules/LLM101/clean_class_attribute.py",
+    ),
+    "attribute set in a method other than __init__": (
+        "rules/LLM101/flagged_lazy_client.py",
+        "rules/LLM101/clean_lazy_client.py",
+    ),
+    "property": (
+        "rules/LLM101/flagged_property_client.py",
+        "rules/LLM101/clean_property_client.py",
+    ),
+    "dataclass settings object": (
+        "rules/LLM101/flagged_dataclass_settings.py",
+        "rules/LLM101/clean_dataclass_settings.py",
+    ),
+    "pydantic settings object": (
+        "rules/LLM101/flagged_pydantic_settings.py",
+        "rules/LLM101/clean_pydantic_settings.py",
+    ),
+    # callables that carry the call
+    "functools.partial": (
+        "rules/LLM101/flagged_functools_partial.py",
+        "rules/LLM101/clean_functools_partial.py",
+    ),
+    "closure": (
+        "rules/LLM101/flagged_closure.py",
+        "rules/LLM101/clean_closure.py",
+    ),
+    "lambda": (
+        "rules/LLM101/flagged_lambda.py",
+        "rules/LLM101/clean_lambda.py",
+    ),
+    "decorator that returns the function": (
+        "rules/LLM101/flagged_decorated_factory.py",
+        "rules/LLM101/clean_decorated_factory.py",
+    ),
+    "factory function in another module": (
+        "rules/LLM101/flagged_factory",
+        "rules/LLM101/clean_factory",
+    ),
+    "classmethod that builds and stores a model": (
+        "rules/LLM101/flagged_classmethod_factory.py",
+        "rules/LLM101/clean_classmethod_factory.py",
+    ),
+    # dependency injection
+    "FastAPI Depends(get_client)": (
+        "rules/LLM101/flagged_fastapi_depends.py",
+        "rules/LLM101/clean_fastapi_depends.py",
+    ),
+    "constructor parameter typed with an SDK or framework class": (
+        "rules/LLM108/flagged_typed_constructor_parameter.py",
+        "rules/LLM108/clean_typed_constructor_parameter.py",
+    ),
+    # framework state stores
+    "Chainlit cl.user_session.set/get": (
+        "rules/LLM101/flagged_chainlit_user_session.py",
+        "rules/LLM101/clean_chainlit_user_session.py",
+    ),
+    "Streamlit st.session_state": (
+        "rules/LLM101/flagged_session_store.py",
+        "rules/LLM101/clean_session_store.py",
+    ),
+    "Flask g": (
+        "rules/LLM101/flagged_flask_g.py",
+        "rules/LLM101/clean_flask_g.py",
+    ),
+    "FastAPI app.state": (
+        "rules/LLM101/flagged_fastapi_app_state.py",
+        "rules/LLM101/clean_fastapi_app_state.py",
+    ),
+    # hand-offs to threads
+    "cl.make_async": (
+        "rules/LLM101/flagged_make_async.py",
+        "rules/LLM101/clean_make_async.py",
+    ),
+    "asyncio.to_thread": (
+        "rules/LLM101/flagged_to_thread.py",
+        "rules/LLM101/clean_to_thread.py",
+    ),
+    "loop.run_in_executor": (
+        "rules/LLM101/flagged_run_in_executor.py",
+        "rules/LLM101/clean_run_in_executor.py",
+    ),
+    "concurrent.futures executor": (
+        "rules/LLM101/flagged_thread_pool_executor.py",
+        "rules/LLM101/clean_thread_pool_executor.py",
+    ),
+    # frameworks
+    "LlamaIndex global Settings.llm": (
+        "rules/LLM102/flagged_engine_model.py",
+        "rules/LLM102/clean_engine_model.py",
+    ),
+    "LangGraph compiled graph": (
+        "rules/LLM108/flagged_langgraph_stream.py",
+        "rules/LLM108/clean_langgraph_astream.py",
+    ),
+}
+
+
+def _has_marker(path: Path) -> bool:
+    files = [path] if path.is_file() else sorted(path.rglob("*.py"))
+    return any(marker in file.read_text(encoding="utf-8") for file in files for marker in MARKER)
+
+
+@pytest.mark.parametrize("construct", sorted(CONSTRUCTS))
+def test_construct_has_a_flagged_and_a_clean_fixture(construct):
+    flagged, clean = (FIXTURES / path for path in CONSTRUCTS[construct])
+    assert flagged.exists(), f"{construct}: {flagged} is missing"
+    assert clean.exists(), f"{construct}: {clean} is missing"
+    assert flagged.name.startswith("flagged_") or flagged.parts[-2] == "inventory", flagged
+    assert clean.name.startswith("clean_") or clean.parts[-2] == "inventory", clean
+    assert _has_marker(flagged), f"{construct}: {flagged} carries no `# expect:` or `# call:` marker"
+    assert not _has_marker(clean), f"{construct}: the clean look-alike {clean} carries a marker"
+
+
+def _model_calls(path: Path) -> list[dict]:
+    result = CliRunner().invoke(main, ["inventory", str(path), "--format", "json", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["calls"]
+
+
+RULE_PAIRS = sorted(name for name, (flagged, _) in CONSTRUCTS.items() if flagged.startswith("rules/"))
+
+
+@pytest.mark.parametrize("construct", RULE_PAIRS)
+def test_clean_look_alike_still_reaches_a_model_call(construct):
+    """A clean fixture is silent because its settings are read through the construct, not because its call is unseen."""
+    clean = FIXTURES / CONSTRUCTS[construct][1]
+    assert _model_calls(clean), f"{construct}: llmlint finds no model call in {clean}, so the pair proves nothing"
