@@ -121,6 +121,11 @@ def _origin(value):
     return None, None
 
 
+def is_framework_handler(project, idx, fn) -> bool:
+    """Whether a decorator registers `fn` with a web, websocket or bot framework (`@app.route("/stream")`)."""
+    return any(True for _ in _decorated(project, idx, fn))
+
+
 def _decorated(project, idx, fn):
     ctx = Ctx(idx.path, fn.parent or MODULE_SCOPE)
     for decorator in fn.decorators:

@@ -21,6 +21,7 @@ from collections import deque
 
 from llmlint import exprs as E
 from llmlint.callgraph import is_graph_run
+from llmlint.entrypoints import is_framework_handler
 from llmlint.index import MODULE_SCOPE
 from llmlint.modelcalls import THREAD_HANDOFFS
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit
@@ -212,6 +213,8 @@ class Handling:
         if fn.cls is not None:
             return False  # a method nothing calls: called on an object the linker cannot follow, by a framework, or API
         idx = self.project.indexes[path]
+        if is_framework_handler(self.project, idx, fn):
+            return True  # a route or bot handler: the framework calls it, whatever else names it
         if fn.name in self._names.get(path, ()) or f"{idx.module}.{fn.name}" in self._imported_values:
             return False
         return fn.name not in self._attrs.get(root, ())
@@ -268,20 +271,32 @@ class Handling:
         names of imported things used as values: functions that may be called from where the graph cannot see."""
         names, attrs = {}, {}
         for idx, fn in self.project.functions():
-            module_names = names.setdefault(idx.path, set())
+            used = set()
             root_attrs = attrs.setdefault(self.project.project_root(idx.path), set())
             for site in fn.calls:
-                _value_names(site.call, module_names, root_attrs)
+                _value_names(site.call, used, root_attrs)
             for assign in fn.assigns:
-                _value_names(assign.value, module_names, root_attrs)
+                _value_names(assign.value, used, root_attrs)
             for value in fn.returns:
-                _value_names(value, module_names, root_attrs)
+                _value_names(value, used, root_attrs)
+            # a local of the same name (`with client.chat.completions.create(...) as stream:`) is not the function
+            names.setdefault(idx.path, set()).update(used - _local_names(idx, fn))
         imported = set()
         for idx in self.project.indexes.values():
             used = names.get(idx.path, set())
             tables = [idx.imports] + [fn.imports for fn in idx.functions.values() if fn.imports]
             imported.update(q for table in tables for local, q in table.items() if local in used and isinstance(q, str))
         return names, attrs, imported
+
+
+def _local_names(idx, fn) -> set:
+    """The names `fn` and the functions around it bind locally (parameters, assignments, imports)."""
+    local = set()
+    while fn is not None and fn.qualname != MODULE_SCOPE:
+        local.update(fn.params, fn.imports)
+        local.update(a.target for a in fn.assigns if a.target and "." not in a.target and a.target not in fn.global_names)
+        fn = idx.functions.get(fn.parent) if fn.parent else None
+    return local
 
 
 def _value_names(expr, names: set, attrs: set) -> None:
