@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmlint import indexing
+from llmlint import indexing, prefilter
 from llmlint.api import lint_paths
 from llmlint.config import Config
 from llmlint.discovery import SourceFile
@@ -127,10 +127,10 @@ def test_closure_is_reused_only_while_the_survey_finds_the_same(tmp_path, monkey
     def closure_must_not_run(entries):
         raise AssertionError("the closure ran again although no file changed")
 
-    real_closure = indexing.relevant_closure
-    monkeypatch.setattr(indexing, "relevant_closure", closure_must_not_run)
+    real_closure = prefilter.relevant_closure
+    monkeypatch.setattr(prefilter, "relevant_closure", closure_must_not_run)
     assert lint_paths([str(tmp_path)], config, jobs=1).findings == []
-    monkeypatch.setattr(indexing, "relevant_closure", real_closure)
+    monkeypatch.setattr(prefilter, "relevant_closure", real_closure)
     (tmp_path / "summary.py").write_text(
         "from clients import client\n\n\ndef summarise(text):\n"
         "    return client.chat.completions.create(model=\"gpt-4o-mini\", messages=[{\"role\": \"user\", \"content\": text}])\n",

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 import llmlint.indexer
 import llmlint.indexing
+import llmlint.prefilter
 from llmlint.api import lint_paths
 from llmlint.cli import main
 from llmlint.rules.unbounded_output import UnboundedOutput
@@ -85,7 +86,7 @@ def test_a_bug_indexing_one_file_is_not_a_parse_error(monkeypatch, tmp_path):
 
 
 def test_a_bug_in_the_pre_filter_or_the_syntax_check_skips_one_file(project, monkeypatch):
-    real_scan, real_check = llmlint.indexing.scan, llmlint.indexing.check_syntax
+    real_scan, real_check = llmlint.prefilter.scan, llmlint.indexing.check_syntax
 
     def scan(data, module, is_package):
         if module == "broken":
@@ -98,7 +99,7 @@ def test_a_bug_in_the_pre_filter_or_the_syntax_check_skips_one_file(project, mon
         return real_check(data, display)
 
     (project / "notes.py").write_text("TODO = ['retry the upload']\n", encoding="utf-8")  # passed over, still checked
-    monkeypatch.setattr(llmlint.indexing, "scan", scan)
+    monkeypatch.setattr(llmlint.prefilter, "scan", scan)
     monkeypatch.setattr(llmlint.indexing, "check_syntax", check_syntax)
     report = lint_paths(["."], use_cache=False)
     assert [str(p) for p in report.problems] == [

@@ -10,7 +10,6 @@ import os
 from llmlint.config import Config, config_fingerprint, is_enabled, load_config, options_for
 from llmlint.discovery import Discovery, discover
 from llmlint.finding import Report
-from llmlint.incremental import after_edit, invisible_edit, name_counts
 from llmlint.indexing import cached_entry, index_files
 from llmlint.registry import all_rules, instantiate
 from llmlint.scope import analysis_scope, covers
@@ -67,6 +66,8 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
         record = (findings, *_suppression_facts(analysis, findings))
         if cache is not None:
             cache.put_run(run_key, record)
+            from llmlint.incremental import name_counts
+
             cache.put_names(run_key, name_counts(analysis.project.indexes.values()))
     findings, comments, statements = record
     displays = {f.path: f.display for f in found.files}
@@ -191,6 +192,8 @@ def _suppression_facts(analysis: Analysis, findings) -> tuple:
 def _carried_over(found, indexed, config: Config, run_key: str):
     """The last run's record, when the only code edits since are ones no rule can see (incremental.py); stored
     under `run_key` too. None otherwise: the project is linked again."""
+    from llmlint.incremental import after_edit, invisible_edit
+
     cache = indexed.cache
     edited = {path: known for path, known in indexed.edited.items() if known[1] != indexed.digests.get(path)}
     if not edited or any(digest is None for _, digest in edited.values()):

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import os
 import pickle
-import shutil
 import stat
 import tempfile
 from collections import Counter
@@ -386,6 +385,8 @@ def clean(root: str) -> bool:
             return False
         return True
     if target.is_dir():
+        import shutil
+
         shutil.rmtree(target, ignore_errors=True)
         return True
     return False

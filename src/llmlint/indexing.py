@@ -17,11 +17,8 @@ from dataclasses import dataclass, field
 from llmlint import __version__, progress
 from llmlint.cache import Cache, cache_key, is_index_entry, open_cache
 from llmlint.finding import Problem
-from llmlint.index import MODULE_SCOPE, Span
 from llmlint.notebook import NotebookError, is_notebook, python_source, read_limit
-from llmlint.prefilter import relevant_closure, scan
 from llmlint.redact import redact_comments
-from llmlint.incremental import referenced_names
 from llmlint.source import check_syntax, line_count, parse_and_index, python_tree, source_text
 from llmlint.sourcelines import code_only, comment_lines
 
@@ -82,6 +79,8 @@ def cached_entry(cache: Cache, key: str):
 def index_digest(index) -> str:
     """A digest of what an index says about the code, leaving out comments (suppressions are applied later) and
     the file's length (comment or blank lines added at its end change nothing)."""
+    from llmlint.index import MODULE_SCOPE  # (the index's modules load when an index is built or loaded)
+
     module_fn = index.functions.get(MODULE_SCOPE)
     comments, index.comments = index.comments, {}
     line_count, index.line_count = index.line_count, 0
@@ -109,6 +108,8 @@ def _index_one(job):
         if index is None:
             return None, problem, None, None
         code = code_only(text, index.comments)
+        from llmlint.incremental import referenced_names
+
         index.names = referenced_names(text if code is None else code)
         return index, problem, index_digest(index), code_key(code, module, is_package) if index.positions_from_ast else None
     except Exception as error:
@@ -144,6 +145,8 @@ def reindex_comments(state: FileState, facts: dict, cache: Cache):
         return None
     index = entry[0]
     index.path, index.comments, index.line_count = f.path, redact_comments(comments), line_count(text)
+    from llmlint.index import MODULE_SCOPE, Span
+
     index.functions[MODULE_SCOPE].span = Span(1, 1, index.line_count + 1, 1)
     return entry
 
@@ -243,6 +246,8 @@ def _take_text(state: FileState, data: bytes) -> bool:
     skipped with that problem, and the run goes on)."""
     f = state.file
     state.data, state.key = data, cache_key(data, f.module, f.is_package)
+    from llmlint.prefilter import scan  # (the pre-filter and the index's modules load only when a file is read)
+
     try:
         state.scanned = scan(data, f.module, f.is_package)
     except Exception as error:  # a bug of the pre-filter's
@@ -347,9 +352,10 @@ def index_files(files, cache_root: str | None, jobs: int = 0, prefilter: bool = 
 def _closure(readable: list, cache: Cache | None) -> set:
     """The paths of the files the pre-filter keeps. The closure depends only on what the survey found, so when that
     is what the last run found (a change that leaves every file's imports and markers alone), its answer is reused:
-    it is keyed by each file's path, module and scan key, and the scans themselves are loaded only when it is not."""
+    it is keyed by each file's path, module and scan key, and the scans themselves are loaded only when it is not
+    (nor is the pre-filter's module)."""
     if cache is None:
-        return {f.path for f in relevant_closure([(s.file, *s.scanned) for s in readable])}
+        return {f.path for f in _relevant_closure([(s.file, *s.scanned) for s in readable])}
     digest = hashlib.blake2b(f"{__version__}\0".encode(), digest_size=16)
     digest.update("".join(f"{s.file.path}\0{s.file.module}\0{s.file.is_package:d}{s.scan_key}\0" for s in readable)
                   .encode("utf-8", "surrogatepass"))
@@ -357,10 +363,15 @@ def _closure(readable: list, cache: Cache | None) -> set:
     known = cache.closure()
     if known.get("key") == key and isinstance(known.get("paths"), list):
         return set(known["paths"])
-    entries = [(s.file, *s.scanned) for s in _with_scans(readable, cache)]
-    paths = {f.path for f in relevant_closure(entries)}
+    paths = {f.path for f in _relevant_closure([(s.file, *s.scanned) for s in _with_scans(readable, cache)])}
     cache.save_closure({"key": key, "paths": sorted(paths)})
     return paths
+
+
+def _relevant_closure(entries: list) -> set:
+    from llmlint.prefilter import relevant_closure
+
+    return relevant_closure(entries)
 
 
 def _with_scans(readable: list, cache: Cache) -> list:

@@ -10,9 +10,12 @@ import symtable
 import sys
 import tokenize
 import warnings
+from typing import TYPE_CHECKING
 
 from llmlint.finding import Problem
-from llmlint.index import ModuleIndex
+
+if TYPE_CHECKING:  # (an annotation: a run that builds no index does not import the index's modules)
+    from llmlint.index import ModuleIndex
 
 # Larger files are generated code or data, not hand-written model calls. libcst's tree costs about 3 KB of memory
 # per syntax node and its parse about 20 us: a 4.9 MB file of 856,000 `x = 1` lines took 125 s and 8.8 GB, while

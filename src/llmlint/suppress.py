@@ -127,6 +127,8 @@ def filter_findings(
     file_wide: dict[str, list[Suppression]] = {}
     all_suppressions: list[Suppression] = []
     for path in sorted(comments_by_path):
+        if not comments_by_path[path]:
+            continue  # (most files: a run record keeps only the comments that can suppress)
         suppressions, notices = parse_suppressions(path, comments_by_path[path], rules)
         result.notices.extend(notices)
         for suppression in suppressions:
