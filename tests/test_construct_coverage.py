@@ -31,6 +31,10 @@ CONSTRUCTS = {
         "rules/LLM101/flagged_aliased_sdk_class.py",
         "rules/LLM101/clean_aliased_sdk_class.py",
     ),
+    "SDK class re-exported under another name by a project module": (
+        "rules/LLM101/flagged_project_reexport",
+        "rules/LLM101/clean_project_reexport",
+    ),
     "client or Client(...)": (
         "rules/LLM101/flagged_optional_client_parameter.py",
         "rules/LLM101/clean_optional_client_parameter.py",
@@ -227,6 +231,11 @@ PENDING = (
     "list container of clients",
     "Gradio gr.State",
     "raw HTTP call recognised by its JSON body (URL built at run time)",
+    # shapes of covered constructs that real code also uses
+    "tuple unpacked from a helper's return value",
+    "FastAPI Annotated[Client, Depends(get_client)]",
+    "classmethod that stores the model on the class (cls.llm = ...)",
+    "dataclass field whose default_factory makes the client",
 )
 
 
