@@ -246,3 +246,42 @@ def test_an_edit_is_recorded_beside_the_manifest_until_there_are_many(tmp_path):
     folded = _signed_table(tables / "manifest")
     assert {path for path in _signed_table(tables / "manifest-changes") if path != "__saved__"} == set()
     assert all(str(root / "app" / name) in folded for name in ("llm.py", "rag.py", "summarize.py", "prompts.py"))
+
+
+def test_a_function_added_to_a_model_calling_module_keeps_the_closure_unless_a_file_calls_it_unbound(tmp_path, monkeypatch):
+    """A marked module's top-level functions only serve to link files that call them without binding them (a
+    registry injects them), so a function added that no file calls that way leaves the pre-filter's answer as it
+    was and the closure is not worked out again; one that a file calls unbound brings that file in."""
+    (tmp_path / "clients.py").write_text(
+        "from openai import OpenAI\n\nclient = OpenAI()\n\n\ndef ask(question):\n"
+        "    return client.chat.completions.create(model=\"gpt-4o-mini\", messages=[{\"role\": \"user\", \"content\": question}])\n",
+        encoding="utf-8")
+    (tmp_path / "planning.py").write_text("def plan(goal):\n    return gpt_call(f\"Plan the steps for: {goal}\")\n", encoding="utf-8")
+    config = Config(root=str(tmp_path))
+    runs = []
+
+    def counted(entries):
+        runs.append(len(entries))
+        return real_closure(entries)
+
+    real_closure = prefilter.relevant_closure
+    monkeypatch.setattr(prefilter, "relevant_closure", counted)
+
+    def check():
+        warm = findings_of(lint_paths([str(tmp_path)], config, jobs=1))
+        assert warm == findings_of(lint_paths([str(tmp_path)], config, jobs=1, use_cache=False))
+        return warm
+
+    check()
+    cached = len(runs)
+    clients = tmp_path / "clients.py"
+    clients.write_text(clients.read_text(encoding="utf-8") + "\n\ndef word_count(text):\n    return len(text.split())\n",
+                       encoding="utf-8")
+    check()
+    assert len(runs) == cached + 1  # the run without the cache only
+    clients.write_text(clients.read_text(encoding="utf-8") + "\n\ndef gpt_call(prompt):\n    return ask(prompt)\n",
+                       encoding="utf-8")
+    check()
+    assert len(runs) == cached + 3  # worked out again: planning.py calls gpt_call without binding it
+    tables = next((tmp_path / ".llmlint_cache").glob("v*"))
+    assert str(tmp_path / "planning.py") in _signed_table(tables / "closure")["paths"]

@@ -197,7 +197,8 @@ class Cache:
         self._save_table("facts", facts)
 
     def closure(self) -> dict:
-        """{"key": digest of the survey's facts, "paths": the files the pre-filter kept for them}, from the last run."""
+        """{"key": digest of the survey's facts, "paths": the files the pre-filter kept for them, "called": the names
+        files call without binding them}, from the last run ("called" is checked where it is used)."""
         closure = self._table("closure")
         key, paths = closure.get("key"), closure.get("paths")
         if type(key) is str and type(paths) is list and all(type(p) is str for p in paths):

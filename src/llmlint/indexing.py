@@ -37,6 +37,7 @@ class FileState:
     scan_key: str | None = None  # a digest of `scanned`: what the survey records for the file, and the closure's key
     data: bytes | None = None  # its bytes, when read in this run
     previous: str | None = None  # the content key the last survey found at this path, when the file changed since
+    previous_scan: str | None = None  # and the scan key it found then
     problem: Problem | None = None
 
 
@@ -204,7 +205,7 @@ def survey(files, cache: Cache | None, buffers: dict | None = None) -> list[File
             _, state.key, state.scan_key = known
         else:
             if known is not None:
-                state.previous = known[1]
+                state.previous, state.previous_scan = known[1], known[2]
             try:
                 state.data = _read(f.path)
             except OSError as error:
@@ -353,19 +354,60 @@ def _closure(readable: list, cache: Cache | None) -> set:
     """The paths of the files the pre-filter keeps. The closure depends only on what the survey found, so when that
     is what the last run found (a change that leaves every file's imports and markers alone), its answer is reused:
     it is keyed by each file's path, module and scan key, and the scans themselves are loaded only when it is not
-    (nor is the pre-filter's module)."""
+    (nor is the pre-filter's module). It is reused too when the only scans that changed cannot change it
+    (`_unchanged_closure`: a function added to a model-calling module)."""
     if cache is None:
         return {f.path for f in _relevant_closure([(s.file, *s.scanned) for s in readable])}
-    digest = hashlib.blake2b(f"{__version__}\0".encode(), digest_size=16)
-    digest.update("".join(f"{s.file.path}\0{s.file.module}\0{s.file.is_package:d}{s.scan_key}\0" for s in readable)
-                  .encode("utf-8", "surrogatepass"))
-    key = digest.hexdigest()
+    key = _closure_key(readable)
     known = cache.closure()
-    if known.get("key") == key and isinstance(known.get("paths"), list):
+    if known.get("key") == key:
         return set(known["paths"])
-    paths = {f.path for f in _relevant_closure([(s.file, *s.scanned) for s in _with_scans(readable, cache)])}
-    cache.save_closure({"key": key, "paths": sorted(paths)})
+    paths = _unchanged_closure(readable, cache, known)
+    if paths is not None:
+        cache.save_closure({**known, "key": key})
+        return paths
+    entries = [(s.file, *s.scanned) for s in _with_scans(readable, cache)]
+    paths = {f.path for f in _relevant_closure(entries)}
+    from llmlint.prefilter import called_free
+
+    cache.save_closure({"key": key, "paths": sorted(paths), "called": sorted(called_free(entries))})
     return paths
+
+
+def _closure_key(readable: list, earlier: dict | None = None) -> str:
+    """A digest of what the closure depends on: each file's path, module and scan key (the one in `earlier`, by
+    path, when given: the key of the survey before those files changed)."""
+    earlier = earlier or {}
+    digest = hashlib.blake2b(f"{__version__}\0".encode(), digest_size=16)
+    digest.update("".join(f"{s.file.path}\0{s.file.module}\0{s.file.is_package:d}{earlier.get(s.file.path, s.scan_key)}\0"
+                          for s in readable).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _unchanged_closure(readable: list, cache: Cache, known: dict) -> set | None:
+    """The last closure's paths, when this survey differs from the one it was worked out for only in files (not
+    packages) whose scan changed in a way that cannot change it (prefilter.same_closure); else None."""
+    called = known.get("called")
+    if type(called) is not list or not all(type(name) is str for name in called):
+        return None
+    changed = [s for s in readable if s.previous_scan is not None and s.previous_scan != s.scan_key]
+    if not changed or any(s.file.is_package or s.scanned is None for s in changed):
+        return None
+    if _closure_key(readable, {s.file.path: s.previous_scan for s in changed}) != known["key"]:
+        return None
+    from llmlint.prefilter import same_closure
+
+    scans, called = cache.scans(), set(called)
+    for state in changed:
+        old = scans.get(state.previous_scan)
+        if not _is_scan(old) or not same_closure(old, state.scanned, called):
+            return None
+    known_scans = len(scans)
+    for state in changed:  # (the next edit is judged against these)
+        scans.setdefault(state.scan_key, state.scanned)
+    if len(scans) != known_scans:
+        cache.save_scans(scans)
+    return set(known["paths"])
 
 
 def _relevant_closure(entries: list) -> set:

@@ -173,6 +173,19 @@ def relevant_closure(entries) -> set:
     return relevant
 
 
+def called_free(entries) -> set:
+    """The names the files of `entries` (as for relevant_closure) call without binding them."""
+    return {entry[1:] for _, _, imports, _ in entries for entry in imports if entry[:1] == "?"}
+
+
+def same_closure(old: tuple, new: tuple, called: set) -> bool:
+    """Whether a module (not a package) whose scan goes from `old` to `new` leaves relevant_closure's answer as it
+    was, given `called` (called_free of every file): only the top-level functions a marked module defines changed,
+    and no file calls one of those added or removed without binding it (that is all those names are for:
+    _injectable_functions)."""
+    return old[0] == new[0] and old[1] == new[1] and not (set(old[2]) ^ set(new[2])) & called
+
+
 def _injectable_functions(entries) -> dict:
     """Top-level function name -> the marked module defining it, for the names exactly one marked module defines."""
     definers: dict = {}
