@@ -10,6 +10,7 @@ import builtins
 from collections import defaultdict
 
 from llmlint import exprs as E
+from llmlint.bindings import last_assign, scope_lookup
 from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
 from llmlint.sourceroots import ModuleSuffixes
 from llmlint.stores import STORE_PACKAGES, holds_keys_as_attributes, read_methods, store_of, write_methods
@@ -141,26 +142,22 @@ class Project:
         return typed_only
 
     def resolve_name(self, name: str, ctx: Ctx, at_line=None, depth=0):
+        how, fn, what = scope_lookup(self, name, ctx, at_line)
         idx = self.indexes[ctx.path]
-        fn = idx.functions.get(ctx.function)
-        while fn is not None:
-            if name in fn.imports:
-                return self._resolve_import(fn.imports[name], idx, depth)
-            assigns = self._assigns_named(idx.path, fn, name)
-            assign = _last_assign(assigns, at_line if fn.qualname == ctx.function else None)
-            if assign is not None:
-                if assign.op == "for":
-                    return None
-                value = self._assigned_value(assign, assigns, Ctx(ctx.path, fn.qualname), depth)
-                if is_something(value) or fn.qualname != MODULE_SCOPE or name not in idx.imports:
-                    return value
-                return self._resolve_import(idx.imports[name], idx, depth)  # `except ImportError: Agent = None`
-            if name in fn.params and fn.qualname != MODULE_SCOPE:
-                return self._resolve_param(fn, name, Ctx(ctx.path, fn.qualname), depth)
-            local_def = self._local_definition(idx, fn.qualname, name)
-            if local_def is not None:
-                return local_def
-            fn = idx.functions.get(fn.parent) if fn.parent else (idx.functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
+        if how == "import":
+            return self._resolve_import(what, idx, depth)
+        if how == "assign":
+            chosen, assigns = what
+            if chosen.op == "for":
+                return None
+            value = self._assigned_value(chosen, assigns, Ctx(ctx.path, fn.qualname), depth)
+            if is_something(value) or fn.qualname != MODULE_SCOPE or name not in idx.imports:
+                return value
+            return self._resolve_import(idx.imports[name], idx, depth)  # `except ImportError: Agent = None`
+        if how == "param":
+            return self._resolve_param(fn, name, Ctx(ctx.path, fn.qualname), depth)
+        if how == "def":
+            return what
         value = self._resolve_global(idx, name, depth)
         if value is None and not _binds(idx, name):
             return self._injected(idx, name)
@@ -203,7 +200,7 @@ class Project:
                 return found
         return value
 
-    def _assigns_named(self, path: str, fn: FunctionIndex, name: str) -> list:
+    def plain_assigns(self, path: str, fn: FunctionIndex, name: str) -> list:
         """The plain assignments (`=`, `with`, `for`) to `name` in `fn`, in source order (indexed once per function)."""
         key = (path, fn.qualname)
         table = self._assign_tables.get(key)
@@ -214,14 +211,6 @@ class Project:
                     table.setdefault(assign.target, []).append(assign)
             self._assign_tables[key] = table
         return table.get(name, ())
-
-    def _local_definition(self, idx, scope, name):
-        qual = name if scope == MODULE_SCOPE else f"{scope}.<locals>.{name}"
-        if qual in idx.functions:
-            return Func(idx.path, qual)
-        if qual in idx.classes:
-            return Klass(idx.path, qual)
-        return None
 
     def _resolve_global(self, idx: ModuleIndex, name: str, depth: int):
         """The value of the top-level `name` of module `idx`. Imports may form any graph (two modules taking a name
@@ -248,8 +237,8 @@ class Project:
         if name in idx.classes:
             return Klass(idx.path, name)
         module_fn = idx.functions[MODULE_SCOPE]
-        assigns = self._assigns_named(idx.path, module_fn, name)
-        assign = _last_assign(assigns, None)
+        assigns = self.plain_assigns(idx.path, module_fn, name)
+        assign = last_assign(assigns, None)
         if assign is not None and assign.op != "for":
             value = self._assigned_value(assign, assigns, Ctx(idx.path, MODULE_SCOPE), depth)
             if is_something(value) or name not in idx.imports:
@@ -623,15 +612,10 @@ class Project:
 
     def _assigned_call(self, name: str, ctx: Ctx, at_line):
         """(value, ctx) of the `dict(...)` call last assigned to `name` in view, if that is what it holds."""
-        fn = self.function(ctx)
-        while fn is not None:
-            assign = _last_assign(self._assigns_named(ctx.path, fn, name), at_line if fn.qualname == ctx.function else None)
-            if assign is not None:
-                found = _is_dict_call(assign.value) and assign.op == "="
-                return (assign.value, Ctx(ctx.path, fn.qualname)) if found else None
-            fn = self.indexes[ctx.path].functions.get(fn.parent) if fn.parent else (
-                self.indexes[ctx.path].functions[MODULE_SCOPE] if fn.qualname != MODULE_SCOPE else None)
-        return None
+        how, fn, what = scope_lookup(self, name, ctx, at_line)
+        if how != "assign" or not (_is_dict_call(what[0].value) and what[0].op == "="):
+            return None
+        return what[0].value, Ctx(ctx.path, fn.qualname)
 
     def _dict_fills(self, name: str, ctx: Ctx):
         """The keys module `ctx.path` stores into the dict named `name` after building it (dictfills.py), or
@@ -759,15 +743,6 @@ def _imports_any(idx: ModuleIndex, packages) -> bool:
                 if isinstance(name, str) and name.split(".", 1)[0] in packages:
                     return True
     return False
-
-
-def _last_assign(assigns, at_line: int | None):
-    best = None
-    for assign in assigns:
-        if at_line is not None and assign.line > at_line and best is not None:
-            continue
-        best = assign
-    return best
 
 
 def _dotted_expr(text: str):

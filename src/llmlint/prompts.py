@@ -23,8 +23,9 @@ import textwrap
 from dataclasses import dataclass, replace
 
 from llmlint import exprs as E
-from llmlint.index import MODULE_SCOPE, Span
-from llmlint.values import Ctx, Ext, Func, Inst, Klass, Mod, Obj
+from llmlint.bindings import NO_BINDING, Binding, binding_of, exclusive
+from llmlint.index import Span
+from llmlint.values import Ctx, Ext, Func, Obj
 
 CHARS_PER_TOKEN = 4
 HOLE_TOKENS = 3  # what an unknown value is counted as
@@ -176,17 +177,6 @@ class _Env:
                         return item
                 return ()
         return None
-
-
-@dataclass(frozen=True)
-class _Binding:
-    kind: str  # "assign", "param", "module", "none"
-    assign: object = None
-    ctx: Ctx | None = None
-    extra: tuple = ()  # += / append / extend after the assignment
-    fn: object = None  # FunctionIndex, for parameters
-    param: str = ""
-    value: object = None  # Mod, for modules
 
 
 def _norm(pieces) -> tuple:
@@ -615,7 +605,7 @@ class PromptAssembly:
         return [t if t.definition is not None else replace(t, definition=where) for t in chosen]
 
     # parameters
-    def _fork(self, binding: _Binding, env: _Env, depth: int, evaluate):
+    def _fork(self, binding: Binding, env: _Env, depth: int, evaluate):
         """A parameter's values: the argument bound in `env`, else the arguments of the function's callers."""
         fn, ctx = binding.fn, binding.ctx
         bound = env.bound(ctx.path, fn.qualname, binding.param)
@@ -655,111 +645,12 @@ class PromptAssembly:
         return out or None
 
     # names
-    def _lookup(self, expr, ctx: Ctx, line) -> _Binding:
+    def _lookup(self, expr, ctx: Ctx, line) -> Binding:
         key = ("b", expr, ctx, line)
         if key not in self._memo:
-            self._memo[key] = _Binding("none")
-            self._memo[key] = self._find_binding(expr, ctx, line)
+            self._memo[key] = NO_BINDING
+            self._memo[key] = binding_of(self.project, expr, ctx, line)
         return self._memo[key]
-
-    def _find_binding(self, expr, ctx, line) -> _Binding:
-        if isinstance(expr, E.Name):
-            return self._name_binding(expr.id, ctx, line)
-        if isinstance(expr, E.Attr):
-            if isinstance(expr.base, E.Name) and expr.base.id in ("self", "cls"):
-                local = self._name_binding(f"{expr.base.id}.{expr.attr}", ctx, line, local_only=True)
-                if local.kind == "assign":
-                    return local
-            base = self.project.resolve(expr.base, ctx, line)
-            if isinstance(base, Inst) and not (isinstance(expr.base, E.Name) and expr.base.id in ("self", "cls")) and not expr.attr.isupper():
-                return _Binding("none")  # `ticket.subject`: a class default is not the instance's value
-            return self._member_binding(base, expr.attr)
-        if isinstance(expr, E.Subscript) and isinstance(expr.index, E.Const):
-            holder = self._lookup(expr.value, ctx, line)
-            if holder.kind == "assign" and isinstance(holder.assign.value, E.DictExpr):
-                value = holder.assign.value.get(expr.index.value)
-                if value is not None:
-                    return replace(holder, assign=replace(holder.assign, value=value), extra=())
-        return _Binding("none")
-
-    def _name_binding(self, name: str, ctx: Ctx, line, local_only: bool = False) -> _Binding:
-        idx = self.project.indexes.get(ctx.path)
-        if idx is None:
-            return _Binding("none")
-        fn = idx.functions.get(ctx.function)
-        first = True
-        while fn is not None:
-            if name in fn.imports:
-                return self._import_binding(fn.imports[name], idx, 0)
-            base, extra = _assigns_for(fn.assigns, name, line if first else None)
-            if base is not None:
-                return _Binding("assign", base, Ctx(ctx.path, fn.qualname), tuple(extra))
-            if name in fn.params and fn.qualname != MODULE_SCOPE:
-                return _Binding("param", ctx=Ctx(ctx.path, fn.qualname), fn=fn, param=name)
-            if local_only:
-                return _Binding("none")
-            first = False
-            if fn.qualname == MODULE_SCOPE:
-                break
-            fn = idx.functions.get(fn.parent) if fn.parent else idx.functions[MODULE_SCOPE]
-        if name in idx.imports:
-            return self._import_binding(idx.imports[name], idx, 0)
-        return _Binding("none")
-
-    def _global_binding(self, idx, name: str, hops: int) -> _Binding:
-        base, extra = _assigns_for(idx.functions[MODULE_SCOPE].assigns, name, None)
-        if base is not None:
-            return _Binding("assign", base, Ctx(idx.path, MODULE_SCOPE), tuple(extra))
-        if name in idx.imports:
-            return self._import_binding(idx.imports[name], idx, hops + 1)
-        for star in idx.imports.get("*", ()):
-            target = self.project.module_named(star, idx.path)
-            if target is not None and target is not idx and hops < 6:
-                found = self._global_binding(target, name, hops + 1)
-                if found.kind != "none":
-                    return found
-        return _Binding("none")
-
-    def _import_binding(self, qualified: str, idx, hops: int) -> _Binding:
-        if hops > 6:
-            return _Binding("none")
-        target = self.project.module_named(qualified, idx.path)
-        if target is not None:
-            return _Binding("module", value=Mod(target.path))
-        module, _, attr = qualified.rpartition(".")
-        owner = self.project.module_named(module, idx.path) if module else None
-        return self._global_binding(owner, attr, hops) if owner is not None else _Binding("none")
-
-    def _member_binding(self, base, attr: str) -> _Binding:
-        if isinstance(base, Mod):
-            return self._global_binding(self.project.indexes[base.path], attr, 0)
-        if isinstance(base, (Klass, Inst)):
-            return self._class_binding(base.path, base.qualname, attr, set())
-        return _Binding("none")
-
-    def _class_binding(self, path, qualname, attr, seen) -> _Binding:
-        if (path, qualname) in seen or len(seen) > 8:
-            return _Binding("none")
-        seen.add((path, qualname))
-        idx = self.project.indexes[path]
-        cls = idx.classes.get(qualname)
-        if cls is None:
-            return _Binding("none")
-        base, extra = _assigns_for(cls.attrs, attr, None)
-        if base is not None:
-            return _Binding("assign", base, Ctx(path, MODULE_SCOPE), tuple(extra))
-        init = idx.functions.get(f"{qualname}.__init__")
-        if init is not None:
-            base, extra = _assigns_for(init.assigns, f"self.{attr}", None)
-            if base is not None:
-                return _Binding("assign", base, Ctx(path, init.qualname), tuple(extra))
-        for base_expr in cls.bases:
-            resolved = self.project.resolve(base_expr, Ctx(path, MODULE_SCOPE))
-            if isinstance(resolved, Klass):
-                found = self._class_binding(resolved.path, resolved.qualname, attr, seen)
-                if found.kind != "none":
-                    return found
-        return _Binding("none")
 
     def _callee_name(self, call: E.Call, ctx) -> str | None:
         func = self.project.resolve(call.func, ctx, call.line)
@@ -1027,29 +918,11 @@ def _bind_arguments(fn, call: E.Call, ctx, line, env):
             yield (param, arg, ctx, line, env)
 
 
-def _assigns_for(assigns, name: str, at_line):
-    base, extra = None, []
-    for assign in assigns:
-        if assign.target != name or (at_line is not None and assign.line > at_line):
-            continue
-        if assign.op in ("=", "with", "for"):
-            base, extra = assign, []
-        elif base is not None and assign.op in ("+=", "append", "extend", "insert"):
-            extra.append(assign)
-    return base, [a for a in extra if not _exclusive(a, base)]
-
-
-def _exclusive(a, b) -> bool:
-    """Assignments in different arms of the same `if` (never both run)."""
-    arms = dict(getattr(a, "arms", ()))
-    return any(line in arms and arms[line] != arm for line, arm in getattr(b, "arms", ()))
-
-
 def _one_path(extras, size) -> list:
     """The additions (`+=`, appends) one run can make: of those in different arms of one `if`, the smallest."""
     chosen: list = []
     for extra in extras:
-        clash = [c for c in chosen if _exclusive(c, extra)]
+        clash = [c for c in chosen if exclusive(c, extra)]
         if not clash:
             chosen.append(extra)
         elif size(extra) < sum(size(c) for c in clash):
@@ -1057,7 +930,7 @@ def _one_path(extras, size) -> list:
     return sorted(chosen, key=lambda a: a.line)
 
 
-def _defined(text: PromptText, binding: _Binding) -> PromptText:
+def _defined(text: PromptText, binding: Binding) -> PromptText:
     assign = binding.assign
     sources = text.sources | {(binding.ctx.path, assign.line)}
     if text.definition is not None or assign.span is None or not assign.target:
