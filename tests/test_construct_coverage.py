@@ -35,6 +35,22 @@ CONSTRUCTS = {
         "rules/LLM101/flagged_project_reexport",
         "rules/LLM101/clean_project_reexport",
     ),
+    "subclass of an SDK client": (
+        "rules/LLM101/flagged_sdk_client_subclass.py",
+        "rules/LLM101/clean_sdk_client_subclass.py",
+    ),
+    "dict container of clients": (
+        "rules/LLM101/flagged_dict_of_clients.py",
+        "rules/LLM101/clean_dict_of_clients.py",
+    ),
+    "list container of clients": (
+        "rules/LLM101/flagged_list_of_clients.py",
+        "rules/LLM101/clean_list_of_clients.py",
+    ),
+    "tuple unpacked from a helper's return value": (
+        "rules/LLM101/flagged_tuple_from_helper.py",
+        "rules/LLM101/clean_tuple_from_helper.py",
+    ),
     "client or Client(...)": (
         "rules/LLM101/flagged_optional_client_parameter.py",
         "rules/LLM101/clean_optional_client_parameter.py",
@@ -226,13 +242,9 @@ CONSTRUCTS = {
 # Constructs llmlint does not see through yet: their fixture pairs wait outside the repository until resolution is
 # taught them (issue 11). Listed here so the table says what is missing; remove a name when its pair moves in.
 PENDING = (
-    "subclass of an SDK client",
-    "dict container of clients",
-    "list container of clients",
     "Gradio gr.State",
     "raw HTTP call recognised by its JSON body (URL built at run time)",
     # shapes of covered constructs that real code also uses
-    "tuple unpacked from a helper's return value",
     "FastAPI Annotated[Client, Depends(get_client)]",
     "classmethod that stores the model on the class (cls.llm = ...)",
     "dataclass field whose default_factory makes the client",

@@ -305,10 +305,12 @@ class _Indexer(cst.CSTVisitor):
     def _assign_target(self, target, value, op) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
-            pairwise = (isinstance(value, Seq) and len(value.elts) == len(elements)
-                        and not any(isinstance(e, cst.StarredElement) for e in elements))
+            starred = any(isinstance(e, cst.StarredElement) for e in elements)
+            pairwise = isinstance(value, Seq) and len(value.elts) == len(elements) and not starred
             for i, element in enumerate(elements):  # `llm, memory = ChatOpenAI(), ConversationBufferMemory()`
-                item = value.elts[i] if pairwise else self.exprs.bounded(Unknown("unpack", (value,)))
+                # (else element i of what the value holds: `client, model = load_llm()`)
+                unpacked = Unknown("unpack", (value,) if starred else (value, Const(i)))
+                item = value.elts[i] if pairwise else self.exprs.bounded(unpacked)
                 self._assign_target(element.value, item, op)
             return
         target_expr = self.exprs.build(target)

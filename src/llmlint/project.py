@@ -122,11 +122,56 @@ class Project:
             return Lit(expr, ctx)
         if isinstance(expr, E.Subscript):  # st.session_state["chain"]
             read = self.store_read(expr, ctx, at_line, depth)
-            return self.stored_value(*read, ctx, depth) if read is not None else None
+            if read is not None:
+                return self.stored_value(*read, ctx, depth)
+            return self._item(expr, ctx, at_line, depth)
         if isinstance(expr, E.IfExp):  # `Async() if is_async else Sync()`: the first arm that resolves
             return self._first_known((expr.body, expr.orelse), ctx, at_line, depth)
         if isinstance(expr, E.Unknown) and expr.kind == "BooleanOperation":  # `client or OpenAI()`
             return self._first_known(expr.children, ctx, at_line, depth)
+        if isinstance(expr, E.Unknown) and expr.kind == "unpack" and len(expr.children) == 2:
+            return self._unpacked(expr.children[0], expr.children[1].value, ctx, at_line, depth)
+        return None
+
+    def _item(self, expr: E.Subscript, ctx: Ctx, at_line, depth: int):
+        """`CLIENTS["openai"]`: the value under a literal key of a dict the project builds (literal, `dict(...)`,
+        filled in place), or an element of a literal list or tuple at a literal position."""
+        key = expr.index.value if isinstance(expr.index, E.Const) else None
+        if isinstance(key, str):
+            found = self._dict_items(expr.value, ctx, at_line, 0)
+            matches = [(value, where) for item_key, value, where in (found[0] if found else ()) if item_key == key]
+            return self.resolve(matches[-1][0], matches[-1][1], None, depth) if matches else None  # the last one set
+        if isinstance(key, int) and not isinstance(key, bool):
+            held = self.resolve(expr.value, ctx, at_line, depth)
+            if isinstance(held, Lit) and isinstance(held.expr, E.Seq) and -len(held.expr.elts) <= key < len(held.expr.elts):
+                return self.resolve(held.expr.elts[key], held.ctx, None, depth)
+        return None
+
+    def _iterated(self, value, ctx: Ctx, line: int, depth: int):
+        """What the target of `for client in PROVIDERS:` holds: the first item that resolves of the literal list or
+        tuple iterated (fallback loops over clients, one per provider), else unknown. (A `for` over a tuple target
+        or anything else is unknown.)"""
+        if not (isinstance(value, E.Unknown) and value.kind == "for" and value.children):
+            return None
+        held = self.resolve(value.children[0], ctx, line, depth)
+        if isinstance(held, Lit) and isinstance(held.expr, E.Seq):
+            return self._first_known(held.expr.elts, held.ctx, None, depth)
+        return None
+
+    def _unpacked(self, source, position: int, ctx, at_line, depth):
+        """Element `position` of what `source` holds when it is unpacked: a tuple or list the project function it
+        calls returns (`client, model = load_llm()`; when its returns give different values, as a helper choosing
+        between providers does, unknown), or a literal one it names."""
+        if isinstance(source, E.Call):
+            func = self.resolve(source.func, ctx, at_line, depth)
+            fn = self.function(func) if isinstance(func, Func) else None
+            found = {self.resolve(value.elts[position], Ctx(func.path, fn.qualname), None, depth)
+                     for value in (fn.returns if fn is not None else ())
+                     if isinstance(value, E.Seq) and len(value.elts) > position}
+            return found.pop() if len(found) == 1 else None
+        held = self.resolve(source, ctx, at_line, depth)
+        if isinstance(held, Lit) and isinstance(held.expr, E.Seq) and len(held.expr.elts) > position:
+            return self.resolve(held.expr.elts[position], held.ctx, None, depth)
         return None
 
     def _first_known(self, options, ctx, at_line, depth):
@@ -149,7 +194,7 @@ class Project:
         if how == "assign":
             chosen, assigns = what
             if chosen.op == "for":
-                return None
+                return self._iterated(chosen.value, Ctx(ctx.path, fn.qualname), chosen.line, depth)
             value = self._assigned_value(chosen, assigns, Ctx(ctx.path, fn.qualname), depth)
             if is_something(value) or fn.qualname != MODULE_SCOPE or name not in idx.imports:
                 return value
@@ -418,7 +463,7 @@ class Project:
                             return value
                         if value is not None and placeholder is None:
                             placeholder = value  # `self.model = None` in __init__, the model loaded later
-        external = False
+        external = sdk_base = None
         for base in cls.bases:
             resolved = self.resolve(base, Ctx(path, MODULE_SCOPE), None, depth)
             if isinstance(resolved, Klass):
@@ -426,14 +471,37 @@ class Project:
                 if found is not None:
                     return found
             elif isinstance(resolved, Ext):
-                external = True
+                external = resolved
+                sdk_base = sdk_base or (resolved if is_foreign_sdk(resolved.name, self.indexes[path].module) else None)
         found = self._given_to_base(path, cls_qualname, attr, depth) if external else None
         if found is None:
             found = self._forwarded(path, cls_qualname, attr, depth)
         if found is None and placeholder is not None and attr in cls.fields:
             # `llm: Optional[BaseLlm] = None`, filled in by whoever builds the object: an object of the annotated class
             found = self._annotated_object(path, cls, attr, depth)
+        if found is None and placeholder is None and sdk_base is not None:
+            found = self._inherited_from_sdk(path, cls, attr, sdk_base, depth)
         return found if found is not None else placeholder
+
+    def _inherited_from_sdk(self, path: str, cls, attr: str, base: Ext, depth: int):
+        """A member a subclass of an SDK class inherits (`class TaggedOpenAI(OpenAI)` has the client's `chat`), of
+        the SDK object built with what the subclass's `__init__` hands `super().__init__(...)`, or, when it has no
+        `__init__`, with what the one construction of the class in the project passes; else unknown."""
+        init = self.indexes[path].functions.get(f"{cls.qualname}.__init__")
+        if init is not None:
+            for site in init.calls:
+                func = site.call.func
+                if isinstance(func, E.Attr) and func.attr == "__init__" and isinstance(func.base, E.Call) \
+                        and E.dotted(func.base.func) == "super":
+                    return Obj(base.name, site.call, Ctx(path, init.qualname)).attr(attr)
+            return None
+        this = Klass(path, cls.qualname)
+        built = [(Ctx(where, qualname), site) for where, qualname, site in self._sites_named(cls.name)
+                 if self.resolve(site.call.func, Ctx(where, qualname), site.call.line, depth + 1) == this]
+        if len(built) != 1:
+            return None
+        ctx, site = built[0]
+        return Obj(base.name, site.call, ctx).attr(attr)
 
     def _forwarded(self, path: str, cls_qualname: str, attr: str, depth: int):
         """A member of a proxy: a class whose `__getattr__(self, name)` returns `getattr(target, name)` (a lazy
