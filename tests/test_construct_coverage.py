@@ -51,6 +51,10 @@ CONSTRUCTS = {
         "rules/LLM101/flagged_tuple_from_helper.py",
         "rules/LLM101/clean_tuple_from_helper.py",
     ),
+    "FastAPI Annotated[Client, Depends(get_client)]": (
+        "rules/LLM101/flagged_fastapi_depends_annotated.py",
+        "rules/LLM101/clean_fastapi_depends_annotated.py",
+    ),
     "client or Client(...)": (
         "rules/LLM101/flagged_optional_client_parameter.py",
         "rules/LLM101/clean_optional_client_parameter.py",
@@ -245,7 +249,6 @@ PENDING = (
     "Gradio gr.State",
     "raw HTTP call recognised by its JSON body (URL built at run time)",
     # shapes of covered constructs that real code also uses
-    "FastAPI Annotated[Client, Depends(get_client)]",
     "classmethod that stores the model on the class (cls.llm = ...)",
     "dataclass field whose default_factory makes the client",
 )

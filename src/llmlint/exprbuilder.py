@@ -180,8 +180,10 @@ class ExprBuilder:
 
     def _Subscript(self, node):
         value = self.build(node.value)
-        if len(node.slice) != 1:
-            return Subscript(value, Unknown("Tuple"))
+        if len(node.slice) != 1:  # `Annotated[OpenAI, Depends(get_client)]`, `grid[i, j]`: a tuple index
+            if any(isinstance(element.slice, cst.Slice) for element in node.slice):
+                return Subscript(value, Unknown("Tuple"))
+            return Subscript(value, Seq("tuple", tuple(self.build(element.slice.value) for element in node.slice)))
         index = node.slice[0].slice
         if isinstance(index, cst.Slice):
             built = Slice(

@@ -311,3 +311,14 @@ def height(expr, known: dict | None = None) -> int:
             stack.append((node, True))
             stack.extend((p, False) for p in below if id(p) not in known)
     return known[id(expr)][0]
+
+
+def annotated_dependency(annotation):
+    """The `Depends(...)` call of `Annotated[OpenAI, Depends(get_client)]` (FastAPI's dependency declared in the
+    annotation), else None."""
+    if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Annotated" \
+            and isinstance(annotation.index, Seq):
+        for extra in annotation.index.elts[1:]:
+            if isinstance(extra, Call) and (dotted(extra.func) or "").rsplit(".", 1)[-1] == "Depends" and extra.args:
+                return extra
+    return None

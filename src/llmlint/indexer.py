@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.exprbuilder import ExprBuilder, literal_text
-from llmlint.exprs import BinOp, Call, Const, Seq, Subscript, Unknown, dotted
+from llmlint.exprs import BinOp, Call, Const, Seq, Subscript, Unknown, annotated_dependency, dotted
 from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
 from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, cst_dotted
 from llmlint.redact import KEY_NAME, KEY_PATTERN, is_key, provider_of, redact, redact_comments, redact_key
@@ -140,7 +140,11 @@ class _Indexer(cst.CSTVisitor):
             if param.default is not None:
                 defaults[pname] = self.exprs.build(param.default)
             if param.annotation is not None:
-                annotations[pname] = annotated_class(self.exprs.build(param.annotation.annotation))
+                annotation = self.exprs.build(param.annotation.annotation)
+                annotations[pname] = annotated_class(annotation)
+                dependency = annotated_dependency(annotation)
+                if dependency is not None and pname not in defaults:
+                    defaults[pname] = dependency  # `client: Annotated[OpenAI, Depends(get_client)]` is `= Depends(...)`
         info = FunctionIndex(
             qualname,
             node.name.value,
@@ -530,8 +534,11 @@ ACCUMULATORS = ("append", "extend", "insert", "stream_token")
 
 
 def annotated_class(annotation) -> str:
-    """The dotted class an annotation names: `OpenAI`, `openai.OpenAI`, and the class inside `Optional[OpenAI]` or
-    `OpenAI | None`; "" for anything else (a union of classes, a generic container)."""
+    """The dotted class an annotation names: `OpenAI`, `openai.OpenAI`, and the class inside `Optional[OpenAI]`,
+    `OpenAI | None` or `Annotated[OpenAI, ...]`; "" for anything else (a union of classes, a generic container)."""
+    if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Annotated" \
+            and isinstance(annotation.index, Seq) and annotation.index.elts:
+        annotation = annotation.index.elts[0]
     if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Optional":
         annotation = annotation.index
     elif isinstance(annotation, BinOp) and annotation.op == "|":

@@ -324,6 +324,8 @@ class Project:
         if passed is not None:
             return passed
         default = fn.defaults.get(name)
+        if default is None and fn.annotations.get(name):  # `client: ClientDep`, `ClientDep = Annotated[OpenAI, Depends(...)]`
+            default = self._aliased_dependency(fn.annotations[name], ctx)
         if isinstance(default, E.Call) and default.args and self.resolve(default.func, ctx, None, depth) == INJECTOR:
             # FastAPI dependency injection: `client: OpenAI = Depends(get_client)` holds what get_client returns
             return self._resolve_call(E.Call(default.args[0], (), (), default.line, default.col, default.end_line,
@@ -341,6 +343,16 @@ class Project:
             value = self.resolve(default, ctx, None, depth)
             return value if not isinstance(value, Lit) else None
         return None
+
+    def _aliased_dependency(self, alias: str, ctx: Ctx):
+        """The `Depends(...)` of a type alias `ClientDep = Annotated[OpenAI, Depends(get_client)]`, as a Call whose
+        callee is written where it is used: None when `alias` is not such a module-level alias."""
+        if "." in alias:
+            return None
+        how, fn, what = scope_lookup(self, alias, Ctx(ctx.path, MODULE_SCOPE), None)
+        if how != "assign" or fn.qualname != MODULE_SCOPE:
+            return None
+        return E.annotated_dependency(what[0].value)
 
     def _passed_by_callers(self, fn: FunctionIndex, name: str, ctx: Ctx, depth: int):
         """The object every call of `fn` in the project passes for its parameter `name` (`Service(client)` for
