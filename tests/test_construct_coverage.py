@@ -55,6 +55,22 @@ CONSTRUCTS = {
         "rules/LLM101/flagged_fastapi_depends_annotated.py",
         "rules/LLM101/clean_fastapi_depends_annotated.py",
     ),
+    "classmethod that stores the model on the class (cls.llm = ...)": (
+        "rules/LLM101/flagged_classmethod_stores_on_class.py",
+        "rules/LLM101/clean_classmethod_stores_on_class.py",
+    ),
+    "dataclass field whose default_factory makes the client": (
+        "rules/LLM101/flagged_dataclass_client_field.py",
+        "rules/LLM101/clean_dataclass_client_field.py",
+    ),
+    "Gradio gr.State": (
+        "rules/LLM101/flagged_gradio_state.py",
+        "rules/LLM101/clean_gradio_state.py",
+    ),
+    "raw HTTP call recognised by its JSON body (URL built at run time)": (
+        "rules/LLM101/flagged_raw_http_json_body.py",
+        "rules/LLM101/clean_raw_http_json_body.py",
+    ),
     "client or Client(...)": (
         "rules/LLM101/flagged_optional_client_parameter.py",
         "rules/LLM101/clean_optional_client_parameter.py",
@@ -246,11 +262,7 @@ CONSTRUCTS = {
 # Constructs llmlint does not see through yet: their fixture pairs wait outside the repository until resolution is
 # taught them (issue 11). Listed here so the table says what is missing; remove a name when its pair moves in.
 PENDING = (
-    "Gradio gr.State",
-    "raw HTTP call recognised by its JSON body (URL built at run time)",
     # shapes of covered constructs that real code also uses
-    "classmethod that stores the model on the class (cls.llm = ...)",
-    "dataclass field whose default_factory makes the client",
 )
 
 

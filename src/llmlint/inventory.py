@@ -203,8 +203,18 @@ def _model_behind(project: Project, chain: Obj, depth: int) -> Obj | None:
 
 
 def _posts_to_model(project: Project, call: E.Call, ctx: Ctx) -> bool:
+    """A POST to a model endpoint, known by its path, or, when the URL is not known (configuration, the
+    environment), by what it sends: a JSON body with `model` and `messages`, `prompt` or `contents`."""
     text = _url_text(project, _url_of(call), ctx)
-    return bool(text) and is_model_endpoint(text)
+    if text:
+        return is_model_endpoint(text)
+    body = call.kwarg("json")
+    found = project.dict_items(body, ctx, call.line) if body is not None else None
+    keys = {key for key, _, _ in found[0]} if found is not None else set()
+    return "model" in keys and bool(keys & MODEL_BODY_KEYS)
+
+
+MODEL_BODY_KEYS = frozenset({"messages", "prompt", "contents"})
 
 
 def _url_text(project: Project, expr, ctx: Ctx, depth: int = 0) -> str:

@@ -26,6 +26,8 @@ HTTP_ROOTS = frozenset({"requests", "httpx", "aiohttp"})
 _IMPORT_LINE = re.compile(rb"\n[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))")
 _ENDPOINT = re.compile(rb"/chat/completions|/v1/completions|/v1/messages|/v1/responses|/api/generate|/api/chat|:(?:stream)?[gG]enerateContent")
 _KEY = re.compile(KEY_PATTERN.pattern.encode())
+# a JSON body naming a model and what to send it (`{"model": ..., "messages": [...]}`), the URL known only at run time
+_MODEL_BODY = re.compile(rb"""["']model["']\s*:(?s:.){0,400}?["'](?:messages|prompt|contents)["']\s*:|["'](?:messages|prompt|contents)["']\s*:(?s:.){0,400}?["']model["']\s*:""")
 _IMPORT_MODULE = re.compile(rb"""import_module\(\s*["']([\w.]+)["']""")
 _KEY_PREFIXES = (b"sk-", b"AIza", b"hf_", b"gsk_")
 
@@ -92,7 +94,7 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
         marked = _KEY.search(data) is not None
     if not marked and not in_sdk and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):
         # (an SDK's own transport code posting to its endpoints is the SDK, not a raw HTTP model call)
-        marked = _ENDPOINT.search(data) is not None
+        marked = _ENDPOINT.search(data) is not None or _MODEL_BODY.search(data) is not None
     if not marked and not in_sdk and any(b"%s." % sdk.encode() in data for sdk in INJECTABLE_SDKS):
         marked = _FREE_SDK.search(data) is not None  # (an SDK the file imported would have marked it already)
     defined: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ import builtins
 from collections import defaultdict
 
 from llmlint import exprs as E
+from llmlint import uievents
 from llmlint.bindings import last_assign, scope_lookup
 from llmlint.index import MODULE_SCOPE, FunctionIndex, ModuleIndex
 from llmlint.sourceroots import ModuleSuffixes
@@ -53,7 +54,8 @@ class Project:
         self._dict_fill_tables: dict = {}
         self._sites_by_name: dict | None = None
         self._passed: dict = {}
-        self._top_level_functions: dict | None = None  # name -> paths of the modules defining a function of that name
+        self._top_level_functions: dict | None = None
+        self._ui_events: list | None = None  # name -> paths of the modules defining a function of that name
         self._suffixes: ModuleSuffixes | None = None
         self._globals_active: dict = {}  # (path, name) -> value (None while resolving) of the top-level names met so far
         # in the current lookup: import cycles end there, and no module is searched twice for a name (star imports
@@ -323,6 +325,10 @@ class Project:
         passed = self._passed_by_callers(fn, name, ctx, depth)
         if passed is not None:
             return passed
+        if self.ui_events():  # a Gradio handler's parameter fed by a gr.State another handler fills
+            wired = uievents.state_input(self, Func(ctx.path, fn.qualname), list(fn.params).index(name), depth)
+            if wired is not None:
+                return wired
         default = fn.defaults.get(name)
         if default is None and fn.annotations.get(name):  # `client: ClientDep`, `ClientDep = Annotated[OpenAI, Depends(...)]`
             default = self._aliased_dependency(fn.annotations[name], ctx)
@@ -343,6 +349,12 @@ class Project:
             value = self.resolve(default, ctx, None, depth)
             return value if not isinstance(value, Lit) else None
         return None
+
+    def ui_events(self) -> list:
+        """Gradio event wiring calls of the project (uievents.events), gathered once."""
+        if self._ui_events is None:
+            self._ui_events = uievents.events(self)
+        return self._ui_events
 
     def _aliased_dependency(self, alias: str, ctx: Ctx):
         """The `Depends(...)` of a type alias `ClientDep = Annotated[OpenAI, Depends(get_client)]`, as a Call whose
@@ -461,15 +473,15 @@ class Project:
         placeholder = None  # a class attribute set to None (`_client = None`) that a method fills in later
         for assign in reversed(cls.attrs):
             if assign.target == attr:
-                value = self.resolve(assign.value, Ctx(path, MODULE_SCOPE), None, depth)
+                value = self.resolve(_field_default(assign.value), Ctx(path, MODULE_SCOPE), None, depth)
                 if is_something(value):
                     return value
                 placeholder = value
                 break
         for fn in idx.functions.values():
             if fn.cls == cls_qualname:
-                for assign in fn.assigns:
-                    if assign.target == f"self.{attr}" and assign.op in ("=", "with"):
+                for assign in fn.assigns:  # `self.client = ...` in a method, `cls.client = ...` in a classmethod
+                    if assign.target in (f"self.{attr}", f"cls.{attr}") and assign.op in ("=", "with"):
                         value = self.resolve(assign.value, Ctx(path, fn.qualname), assign.line, depth)
                         if is_something(value):
                             return value
@@ -803,6 +815,22 @@ def _binds(idx: ModuleIndex, name: str) -> bool:
     if name in idx.functions or name in idx.classes or name in idx.imports:
         return True
     return any(assign.target == name for assign in idx.functions[MODULE_SCOPE].assigns)
+
+
+def _field_default(value):
+    """What a dataclass or pydantic field declared with `field(default=...)`/`Field(default_factory=...)` starts
+    as: the default, the body of a lambda factory, or a call of a named factory; else `value` itself."""
+    if not (isinstance(value, E.Call) and (E.dotted(value.func) or "").rsplit(".", 1)[-1] in ("field", "Field")):
+        return value
+    default = value.kwarg("default")
+    if default is not None:
+        return default
+    factory = value.kwarg("default_factory")
+    if isinstance(factory, E.Lambda):
+        return factory.body
+    if factory is not None:
+        return E.Call(factory, (), (), value.line, value.col, value.end_line, value.end_col)
+    return value
 
 
 def _is_dict_call(expr) -> bool:
