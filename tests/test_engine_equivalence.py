@@ -256,7 +256,9 @@ def test_a_function_added_to_a_model_calling_module_keeps_the_closure_unless_a_f
         "from openai import OpenAI\n\nclient = OpenAI()\n\n\ndef ask(question):\n"
         "    return client.chat.completions.create(model=\"gpt-4o-mini\", messages=[{\"role\": \"user\", \"content\": question}])\n",
         encoding="utf-8")
-    (tmp_path / "planning.py").write_text("def plan(goal):\n    return gpt_call(f\"Plan the steps for: {goal}\")\n", encoding="utf-8")
+    (tmp_path / "planning.py").write_text(  # a registered tool: the registry puts gpt_call into its module
+        "from toolbox import tool\n\n\n@tool(uses=[\"gpt_call\"])\ndef plan(goal):\n"
+        "    return gpt_call(f\"Plan the steps for: {goal}\")\n", encoding="utf-8")
     config = Config(root=str(tmp_path))
     runs = []
 

@@ -44,6 +44,9 @@ def is_sdk_module(module: str) -> bool:
 # called as `gpt_call(prompt)` that nothing in the file binds (project.Project._injected resolves both).
 INJECTABLE_SDKS = ("openai", "anthropic", "litellm", "cohere", "mistralai", "ollama", "groq")
 _FREE_SDK = re.compile(rb"(?<![\w.])(" + "|".join(INJECTABLE_SDKS).encode() + rb")\.[A-Za-z_]")
+# Registries inject names into modules whose functions they register, with a decorator call (`@registry.tool(...)`,
+# `@func.register_function(dependencies=[...])`): only such modules are searched for names they call but never bind.
+_DECORATOR_CALL = re.compile(rb"\n[ \t]*@[\w.]+\(")
 _CALLED = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")
 _BOUND = re.compile(rb"\b(?:def|class|as|import)[ \t]+([A-Za-z_]\w*)|\b([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
 _NEVER_INJECTED = frozenset(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)) | frozenset(
@@ -102,7 +105,7 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
         defined = tuple(sorted({(m.group(1) or m.group(2)).decode() for m in _DEFINED.finditer(b"\n" + data)}))
     elif marked:  # the functions a registry could inject elsewhere
         defined = tuple(sorted({m.group(1).decode() for m in _TOP_LEVEL_DEF.finditer(b"\n" + data)}))
-    if not marked and not in_sdk:
+    if not marked and not in_sdk and _DECORATOR_CALL.search(data) is not None:  # a module registering its functions
         edges |= {f"?{name}" for name in _free_calls(data, imported)}
     return marked, tuple(sorted(edges)), defined
 
