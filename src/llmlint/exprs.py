@@ -313,12 +313,18 @@ def height(expr, known: dict | None = None) -> int:
     return known[id(expr)][0]
 
 
+def annotated_parts(annotation) -> tuple:
+    """(type, metadata...) of `Annotated[OpenAI, Depends(get_client)]`, else ()."""
+    if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Annotated" \
+            and isinstance(annotation.index, Seq):
+        return annotation.index.elts
+    return ()
+
+
 def annotated_dependency(annotation):
     """The `Depends(...)` call of `Annotated[OpenAI, Depends(get_client)]` (FastAPI's dependency declared in the
     annotation), else None."""
-    if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Annotated" \
-            and isinstance(annotation.index, Seq):
-        for extra in annotation.index.elts[1:]:
-            if isinstance(extra, Call) and (dotted(extra.func) or "").rsplit(".", 1)[-1] == "Depends" and extra.args:
-                return extra
+    for extra in annotated_parts(annotation)[1:]:
+        if isinstance(extra, Call) and (dotted(extra.func) or "").rsplit(".", 1)[-1] == "Depends" and extra.args:
+            return extra
     return None

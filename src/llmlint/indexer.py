@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.exprbuilder import ExprBuilder, literal_text
-from llmlint.exprs import BinOp, Call, Const, Seq, Subscript, Unknown, annotated_dependency, dotted
+from llmlint.exprs import BinOp, Call, Const, Seq, Subscript, Unknown, annotated_dependency, annotated_parts, dotted
 from llmlint.index import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
 from llmlint.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, cst_dotted
 from llmlint.redact import KEY_NAME, KEY_PATTERN, is_key, provider_of, redact, redact_comments, redact_key
@@ -536,9 +536,8 @@ ACCUMULATORS = ("append", "extend", "insert", "stream_token")
 def annotated_class(annotation) -> str:
     """The dotted class an annotation names: `OpenAI`, `openai.OpenAI`, and the class inside `Optional[OpenAI]`,
     `OpenAI | None` or `Annotated[OpenAI, ...]`; "" for anything else (a union of classes, a generic container)."""
-    if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Annotated" \
-            and isinstance(annotation.index, Seq) and annotation.index.elts:
-        annotation = annotation.index.elts[0]
+    if annotated_parts(annotation):
+        annotation = annotated_parts(annotation)[0]
     if isinstance(annotation, Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Optional":
         annotation = annotation.index
     elif isinstance(annotation, BinOp) and annotation.op == "|":

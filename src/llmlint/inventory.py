@@ -208,10 +208,15 @@ def _posts_to_model(project: Project, call: E.Call, ctx: Ctx) -> bool:
     text = _url_text(project, _url_of(call), ctx)
     if text:
         return is_model_endpoint(text)
-    body = call.kwarg("json")
-    found = project.dict_items(body, ctx, call.line) if body is not None else None
+    found = _json_body(project, call, ctx)
     keys = {key for key, _, _ in found[0]} if found is not None else set()
     return "model" in keys and bool(keys & MODEL_BODY_KEYS)
+
+
+def _json_body(project: Project, call: E.Call, ctx: Ctx):
+    """(items, opaque) of a request's `json=` body (project.dict_items), or None when it has none or it is not known."""
+    body = call.kwarg("json")
+    return project.dict_items(body, ctx, call.line) if body is not None else None
 
 
 MODEL_BODY_KEYS = frozenset({"messages", "prompt", "contents"})
@@ -286,8 +291,7 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
 def _read_http_body(project: Project, call: ModelCall) -> None:
     """Settings from a raw request's JSON body, and `call.http_caps`: where its endpoint takes an output cap, when
     every key of the body is known (so a missing cap is missing)."""
-    body = call.call.kwarg("json")
-    opened = project.dict_items(body, call.ctx, call.call.line) if body is not None else None
+    opened = _json_body(project, call.call, call.ctx)
     if opened is None:
         return
     items, opaque = opened

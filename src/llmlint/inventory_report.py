@@ -21,34 +21,27 @@ def inventory_rows(analysis) -> list[dict]:
                 continue
             value = _setting_value(analysis, name, setting)
             settings[name] = safe_text(value) if isinstance(value, str) else value
-        rows.append(
-            {
-                "path": safe_text(analysis.display(call.module.path)),
-                "line": call.call.line,
-                "end_line": call.call.end_line,
-                "column": call.call.col,
-                "provider": call.family.provider,
-                "api": safe_text(call.api),
-                "model": safe_text(call.model) if call.model is not None else None,
-                "settings": settings,
-            }
-        )
+        rows.append(_row(analysis, call.module.path, call.call, call.family.provider, call.api, call.model, settings))
     for run, calls in analysis.graph_runs:  # a compiled LangGraph graph run: its nodes' model calls, made from here
         models = sorted({call.model for call in calls if call.model is not None})
-        rows.append(
-            {
-                "path": safe_text(analysis.display(run.caller[0])),
-                "line": run.site.call.line,
-                "end_line": run.site.call.end_line,
-                "column": run.site.call.col,
-                "provider": calls[0].family.provider,
-                "api": f"langgraph.CompiledGraph.{safe_text(run.method)}",
-                "model": safe_text(", ".join(models)) if models else None,
-                "settings": {},
-            }
-        )
+        rows.append(_row(analysis, run.caller[0], run.site.call, calls[0].family.provider,
+                         f"langgraph.CompiledGraph.{run.method}", ", ".join(models) if models else None, {}))
     rows.sort(key=lambda row: (row["path"], row["line"], row["column"]))
     return rows
+
+
+def _row(analysis, path: str, call, provider: str, api: str, model: str | None, settings: dict) -> dict:
+    """One call site of the inventory; what comes from the analysed code goes through `safe_text`."""
+    return {
+        "path": safe_text(analysis.display(path)),
+        "line": call.line,
+        "end_line": call.end_line,
+        "column": call.col,
+        "provider": provider,
+        "api": safe_text(api),
+        "model": safe_text(model) if model is not None else None,
+        "settings": settings,
+    }
 
 
 def _setting_value(analysis, name, setting):

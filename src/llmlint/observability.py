@@ -179,8 +179,11 @@ class Observability:
         if not isinstance(wrapper, Func) or self.project.function(wrapper) is None:
             return False
         node = (wrapper.path, wrapper.qualname)
-        runs = [node, *(self.graph.successors(node) if node in self.graph else ())]
-        return any(self._observes(path, fn, 1) for path, fn in ((p, self.project.function(Func(p, q))) for p, q in runs) if fn)
+        for path, qualname in [node, *(self.graph.successors(node) if node in self.graph else ())]:
+            fn = self.project.function(Func(path, qualname))
+            if fn is not None and self._observes(path, fn, 1):
+                return True
+        return False
 
     def _function_family_observes(self, func: Func, depth: int) -> bool:
         idx = self.project.indexes[func.path]

@@ -8,6 +8,7 @@ Everything else cannot change a finding: it neither reaches nor is reached by a 
 
 from __future__ import annotations
 
+import builtins
 import re
 
 from llmlint.index import resolve_relative
@@ -49,7 +50,8 @@ _FREE_SDK = re.compile(rb"(?<![\w.])(" + "|".join(INJECTABLE_SDKS).encode() + rb
 _DECORATOR_CALL = re.compile(rb"\n[ \t]*@[\w.]+\(")
 _CALLED = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")
 _BOUND = re.compile(rb"\b(?:def|class|as|import)[ \t]+([A-Za-z_]\w*)|\b([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
-_NEVER_INJECTED = frozenset(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)) | frozenset(
+BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__builtins__"}
+_NEVER_INJECTED = BUILTIN_NAMES | frozenset(
     "if elif while for in not and or return yield await lambda print assert del with except raise super".split())
 _TOP_LEVEL_DEF = re.compile(rb"\n(?:async[ \t]+)?def[ \t]+(\w+)")
 _DEFINED = re.compile(rb"\n(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|\n(\w+)[ \t]*(?::[^=\n]*)?=(?!=)")

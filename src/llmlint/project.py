@@ -6,7 +6,6 @@ built on it stay precise.
 
 from __future__ import annotations
 
-import builtins
 from collections import defaultdict
 
 from llmlint import exprs as E
@@ -54,8 +53,8 @@ class Project:
         self._dict_fill_tables: dict = {}
         self._sites_by_name: dict | None = None
         self._passed: dict = {}
-        self._top_level_functions: dict | None = None
-        self._ui_events: list | None = None  # name -> paths of the modules defining a function of that name
+        self._top_level_functions: dict | None = None  # name -> paths of the modules defining a function of that name
+        self._ui_events: list | None = None
         self._suffixes: ModuleSuffixes | None = None
         self._globals_active: dict = {}  # (path, name) -> value (None while resolving) of the top-level names met so far
         # in the current lookup: import cycles end there, and no module is searched twice for a name (star imports
@@ -147,9 +146,14 @@ class Project:
             matches = [(value, where) for item_key, value, where in (found[0] if found else ()) if item_key == key]
             return self.resolve(matches[-1][0], matches[-1][1], None, depth) if matches else None  # the last one set
         if isinstance(key, int) and not isinstance(key, bool):
-            held = self.resolve(expr.value, ctx, at_line, depth)
-            if isinstance(held, Lit) and isinstance(held.expr, E.Seq) and -len(held.expr.elts) <= key < len(held.expr.elts):
-                return self.resolve(held.expr.elts[key], held.ctx, None, depth)
+            return self._element(expr.value, key, ctx, at_line, depth)
+        return None
+
+    def _element(self, source, position: int, ctx: Ctx, at_line, depth: int):
+        """Element `position` of the literal list or tuple `source` holds, else None."""
+        held = self.resolve(source, ctx, at_line, depth)
+        if isinstance(held, Lit) and isinstance(held.expr, E.Seq) and -len(held.expr.elts) <= position < len(held.expr.elts):
+            return self.resolve(held.expr.elts[position], held.ctx, None, depth)
         return None
 
     def _iterated(self, value, ctx: Ctx, line: int, depth: int):
@@ -175,10 +179,7 @@ class Project:
                      for value in (fn.returns if fn is not None else ())
                      if isinstance(value, E.Seq) and len(value.elts) > position}
             return found.pop() if len(found) == 1 else None
-        held = self.resolve(source, ctx, at_line, depth)
-        if isinstance(held, Lit) and isinstance(held.expr, E.Seq) and len(held.expr.elts) > position:
-            return self.resolve(held.expr.elts[position], held.ctx, None, depth)
-        return None
+        return self._element(source, position, ctx, at_line, depth)
 
     def _first_known(self, options, ctx, at_line, depth):
         """The value of the first of `options` that resolves to something other than `None` (an unset parameter or
@@ -220,9 +221,9 @@ class Project:
         dependencies, `globals().update(...)`). An SDK's top-level name is that SDK (`litellm.completion(...)`), and
         the project's only top-level function of that name is that function (`gpt_call(prompt)`); else unknown.
         A module that star-imports from outside the project may have the name from there: unknown."""
-        from llmlint.prefilter import is_sdk_module
+        from llmlint.prefilter import BUILTIN_NAMES, is_sdk_module
 
-        if name in _BUILTINS or any(self.module_named(star, idx.path) is None for star in idx.imports.get("*", ())):
+        if name in BUILTIN_NAMES or any(self.module_named(star, idx.path) is None for star in idx.imports.get("*", ())):
             return None
         if is_sdk_module(name):
             return Ext(name)
@@ -517,12 +518,8 @@ class Project:
         `__init__`, with what the one construction of the class in the project passes; else unknown."""
         init = self.indexes[path].functions.get(f"{cls.qualname}.__init__")
         if init is not None:
-            for site in init.calls:
-                func = site.call.func
-                if isinstance(func, E.Attr) and func.attr == "__init__" and isinstance(func.base, E.Call) \
-                        and E.dotted(func.base.func) == "super":
-                    return Obj(base.name, site.call, Ctx(path, init.qualname)).attr(attr)
-            return None
+            site = _super_init(init)
+            return Obj(base.name, site.call, Ctx(path, init.qualname)).attr(attr) if site is not None else None
         this = Klass(path, cls.qualname)
         built = [(Ctx(where, qualname), site) for where, qualname, site in self._sites_named(cls.name)
                  if self.resolve(site.call.func, Ctx(where, qualname), site.call.line, depth + 1) == this]
@@ -576,15 +573,9 @@ class Project:
         init = self.indexes[path].functions.get(f"{cls_qualname}.__init__")
         if init is None:
             return None
-        keyword = attr.lstrip("_")
-        for site in init.calls:
-            func = site.call.func
-            if isinstance(func, E.Attr) and func.attr == "__init__" and isinstance(func.base, E.Call) \
-                    and E.dotted(func.base.func) == "super":
-                value = site.call.kwarg(keyword)
-                if value is not None:
-                    return self.resolve(value, Ctx(path, init.qualname), site.call.line, depth)
-        return None
+        site = _super_init(init)
+        value = site.call.kwarg(attr.lstrip("_")) if site is not None else None
+        return self.resolve(value, Ctx(path, init.qualname), site.call.line, depth) if value is not None else None
 
     def _resolve_call(self, call: E.Call, ctx, depth):
         func = self.resolve(call.func, ctx, call.line, depth)
@@ -810,15 +801,22 @@ class Project:
         return None
 
 
-_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__builtins__"}
-
-
 def _binds(idx: ModuleIndex, name: str) -> bool:
     """Whether module `idx` binds `name` at its top level: a function, a class, an import, any assignment (those
     of functions that declare the name `global` included)."""
     if name in idx.functions or name in idx.classes or name in idx.imports:
         return True
     return any(assign.target == name for assign in idx.functions[MODULE_SCOPE].assigns)
+
+
+def _super_init(init: FunctionIndex):
+    """The `super().__init__(...)` call site of an `__init__`, else None."""
+    for site in init.calls:
+        func = site.call.func
+        if isinstance(func, E.Attr) and func.attr == "__init__" and isinstance(func.base, E.Call) \
+                and E.dotted(func.base.func) == "super":
+            return site
+    return None
 
 
 def _field_default(value):
