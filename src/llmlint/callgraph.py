@@ -110,21 +110,20 @@ def _add_edge(graph, caller, callee, site, kind) -> None:
 
 def reaching(graph: nx.DiGraph, targets) -> set:
     """The functions from which some node in `targets` can be reached (targets included)."""
-    found = set()
-    for target in targets:
-        if target in graph and target not in found:
-            found.add(target)
-            found |= nx.ancestors(graph, target)
-    return found
+    return _closed(graph, targets, nx.ancestors)
 
 
 def reachable_from(graph: nx.DiGraph, sources) -> set:
     """The functions some node in `sources` can reach (sources included)."""
+    return _closed(graph, sources, nx.descendants)
+
+
+def _closed(graph: nx.DiGraph, nodes, step) -> set:
     found = set()
-    for source in sources:
-        if source in graph and source not in found:
-            found.add(source)
-            found |= nx.descendants(graph, source)
+    for node in nodes:
+        if node in graph and node not in found:
+            found.add(node)
+            found |= step(graph, node)
     return found
 
 
