@@ -123,6 +123,11 @@ class Analysis:
         return path, call
 
     @cached_property
+    def flow_tables(self) -> dict:
+        """{(path, qualname): the function's local bindings}, shared by every walk of the value-flow core (flow/)."""
+        return {}
+
+    @cached_property
     def output_flow(self):
         """Where model output goes (outputflow.OutputFlow): flows(expr, ctx, line) -> the model calls reaching it."""
         from llmlint.outputflow import OutputFlow

@@ -17,11 +17,11 @@ import builtins
 import dataclasses
 import fnmatch
 import os
-from collections import deque
 
 from llmlint import exprs as E
 from llmlint.callgraph import is_graph_run
 from llmlint.entrypoints import is_framework_handler
+from llmlint.flow.graph import chain, propagate
 from llmlint.index import MODULE_SCOPE
 from llmlint.modelcalls import THREAD_HANDOFFS
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit
@@ -227,32 +227,13 @@ class Handling:
         return name in REGISTRATIONS
 
     def _expose(self) -> dict:
-        exposed, queue = {}, deque()
-        for node in self.graph.nodes:
-            if self.is_entry(node) and not self.is_guarded(node):
-                exposed[node] = (node, None)
-                queue.append(node)
-        while queue:
-            caller = queue.popleft()
-            for callee in self.graph.successors(caller):
-                if callee in exposed or self.is_guarded(callee):
-                    continue
-                if any(self._propagates(caller, callee, site) for site in self.graph.edges[caller, callee]["sites"]):
-                    exposed[callee] = (exposed[caller][0], caller)
-                    queue.append(callee)
-            for override in self._overrides.get(caller, ()):  # a call of a method runs its overrides too
-                if override not in exposed and not self.is_guarded(override):
-                    exposed[override] = (exposed[caller][0], caller)
-                    queue.append(override)
-        return exposed
+        entries = [node for node in self.graph.nodes if self.is_entry(node) and not self.is_guarded(node)]
+        # a call of a method runs its overrides too
+        return propagate(self.graph, entries, self._propagates, blocked=self.is_guarded, overrides=self._overrides)
 
     def escape_path(self, node) -> list:
         """The functions an error raised in `node` passes through to its entry point ([node, ..., entry]), or []."""
-        chain = []
-        while node is not None and node in self.exposed:
-            chain.append(node)
-            node = self.exposed[node][1]
-        return chain
+        return chain(self.exposed, node)
 
     # facts gathered once
     def _roots_with_framework_handlers(self) -> set:

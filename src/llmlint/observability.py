@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections import deque
 
 from llmlint import exprs as E
+from llmlint.callgraph import reachable_from
 from llmlint.index import MODULE_SCOPE
 from llmlint.values import Ctx, Ext, Func, Inst, Obj
 
@@ -147,13 +147,7 @@ class Observability:
         for node in list(self.graph.nodes):  # a helper that logs (`log_usage(response)`) observes its caller
             if any(callee in direct for callee in self.graph.successors(node)):
                 seeds.add(node)
-        observed, queue = set(seeds), deque(seeds)
-        while queue:
-            for callee in self.graph.successors(queue.popleft()):
-                if callee not in observed:
-                    observed.add(callee)
-                    queue.append(callee)
-        return observed
+        return reachable_from(self.graph, seeds)
 
     def _observes(self, path: str, fn, depth: int = 0) -> bool:
         ctx = Ctx(path, fn.qualname)

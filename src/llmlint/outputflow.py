@@ -1,12 +1,10 @@
 """Model-output flow: where the text a model returned goes, and whether it was validated on the way.
 
-Demand-driven and backwards: a rule asks `flows(expr, ctx, line)` for the argument of a sink (`eval`,
-`json.loads`, ...) and the answer is the set of model calls whose output can reach it. The walk follows
-local assignments (the last binding before the use, plus `+=`/`append`/item updates after it), attributes and
-subscripts of responses (`.choices[0].message.content`, `["body"].read()`), string building (f-strings, `+`, `%`,
-`.format`, `.join`), string methods, parsers (`json.loads`, `ast.literal_eval`, regexes), `self.x` set in
-any method of the class, module globals, and the project's own functions through summaries: a function
-whose return value carries model output (or one of its parameters) makes its callers' results carry it too.
+A query of the value-flow core (`flow/`): a rule asks `flows(expr, ctx, line)` for the argument of a sink (`eval`,
+`json.loads`, ...) and the answer is the set of model calls whose output can reach it. `ModelOutput` says what the
+core's walk does not know: model calls are the sources; output passes through the content fields of responses
+(`.choices[0].message.content`, `["body"].read()`, not `.usage`), string methods and templates, parsers
+(`json.loads`, `ast.literal_eval`, regexes, LangChain output parsers) and the project's functions and classes.
 
 A value stops being "model output" when it passes a validator (pydantic `model_validate`/`Model(**data)`,
 `TypeAdapter`, `jsonschema.validate`), an allow-list check (`if cmd in ALLOWED`, `re.fullmatch(...)`,
@@ -22,11 +20,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from llmlint import exprs as E
+from llmlint.flow.core import Flow, Query, ValueFlow
+from llmlint.flow.reaching import reaching
 from llmlint.index import MODULE_SCOPE
 from llmlint.values import Ctx, Ext, Func, Klass, Obj
-
-MAX_DEPTH = 40
-MAX_CALLER_DEPTH = 3  # how far a parameter is followed back through the project's callers
 
 # Tags a flow collects on its way.
 TOOL = "tool"  # tool-call arguments the model wrote (`tool_calls[0].function.arguments`, a tool_use block's `.input`)
@@ -81,35 +78,16 @@ STRUCTURED_PARSERS = ("PydanticOutputParser", "PydanticToolsParser", "OutputFixi
 JSON_PARSERS = ("JsonOutputParser", "SimpleJsonOutputParser", "JsonOutputToolsParser", "JsonOutputKeyToolsParser", "XMLOutputParser")
 
 
-@dataclass(frozen=True)
-class Flow:
-    """Model output reaching an expression: `origin` is the model call's (path, line, col), or ("param", name)
-    inside a function summary; `tags` what happened to it on the way."""
-
-    origin: tuple
-    tags: frozenset = frozenset()
-
-    @property
-    def is_param(self) -> bool:
-        return self.origin[0] == "param"
-
-    def tagged(self, *tags) -> "Flow":
-        return Flow(self.origin, self.tags | {t for t in tags if t})
-
-    def without(self, tag) -> "Flow":
-        return Flow(self.origin, self.tags - {tag}) if tag in self.tags else self
-
-
 @dataclass
 class _FnFacts:
-    bindings: dict  # target -> [(line, op, value Expr)] in source order
     checked: set  # dotted names compared against an allow-list or passed to a check
     validated: set  # dotted names passed to a validator
     in_validator: set  # (line, col) of calls nested in a validator's arguments
 
 
-class OutputFlow:
-    """Model-output facts of one Analysis; build through `Analysis.output_flow`."""
+class ModelOutput(Query):
+    """The value-flow query for model output: sources are the project's model calls (none when the SDK validates the
+    output against a schema), barriers are validators and allow-list checks."""
 
     def __init__(self, analysis):
         self.analysis = analysis
@@ -117,244 +95,37 @@ class OutputFlow:
         self.calls = analysis.model_call_at
         self._sources: dict = {}  # model-call key -> frozenset of tags, or None when the output is validated
         self._facts: dict = {}
-        self._summaries: dict = {}
-        self._memo: dict = {}
-        self._attrs: dict = {}
 
-    # public API
-    def flows(self, expr, ctx: Ctx, line: int | None = None, callers: bool = True) -> frozenset:
-        """The model-output flows reaching `expr` (evaluated before `line` in `ctx`). With `callers`, a parameter
-        of the function that carries `expr` is followed back to the arguments the project's call sites pass."""
-        if not self.calls:
-            return frozenset()
-        raw = self._taint(expr, ctx, line, 0)
-        out = {f for f in raw if not f.is_param}
-        params = {f for f in raw if f.is_param}
-        if params and callers:
-            out |= self._from_callers(ctx, params, 0, set())
-        return frozenset(out)
+    def source(self, walk, expr, ctx):
+        key = (ctx.path, expr.line, expr.col) if isinstance(expr, E.Call) else None
+        if key not in self.calls:
+            return None
+        if key not in self._sources:
+            self._sources[key] = _classify_source(self.project, self.calls[key])
+        tags = self._sources[key]
+        return frozenset() if tags is None else frozenset({Flow(key, tags)})
 
-    def _from_callers(self, ctx, params, depth, seen) -> set:
-        """Model flows the project's callers pass into `params` (("param", name) flows of the function `ctx`)."""
-        node = (ctx.path, ctx.function)
-        graph = self.analysis.callgraph
-        if depth >= MAX_CALLER_DEPTH or node in seen or node not in graph:
-            return set()
-        seen.add(node)
-        fn = self.project.function(ctx)
-        out = set()
-        for caller in graph.predecessors(node):
-            edge = graph.edges[caller, node]
-            if edge.get("kind") != "call" or caller not in self._downstream:
-                continue
-            caller_ctx = Ctx(*caller)
-            for site in edge["sites"]:
-                for param in params:
-                    arg = _argument(site.call, fn, param.origin[1])
-                    found = self._taint(arg, caller_ctx, site.stmt_line, 0) if arg is not None else ()
-                    out |= {f.tagged(*param.tags) for f in found if not f.is_param}
-                    upstream = {f.tagged(*param.tags) for f in found if f.is_param}
-                    if upstream:
-                        out |= self._from_callers(caller_ctx, upstream, depth + 1, seen)
-        return out
-
-    @cached_property
-    def _downstream(self) -> set:
-        """Functions that can hold model output to pass on as an argument: those from which a model call can be
-        reached (model output returns to them) and everything they call, transitively."""
-        graph = self.analysis.callgraph
-        found = set(self.analysis.reaches_model)
-        frontier = list(found)
-        while frontier:
-            node = frontier.pop()
-            for callee in graph.successors(node):
-                if callee not in found:
-                    found.add(callee)
-                    frontier.append(callee)
-        return found
-
-    def may_hold_output(self, ctx: Ctx) -> bool:
-        """Can model output reach an expression of this function at all? Only through a model call it reaches
-        (returns), an argument from a function that holds some, `self.x` set by a method that does, or globals
-        of its module: a cheap filter before `flows`."""
-        if not self.calls:
-            return False
-        downstream = self._downstream
-        if (ctx.path, ctx.function) in downstream or (ctx.path, MODULE_SCOPE) in downstream:
-            return True
-        fn = self.project.function(ctx)
-        while fn is not None and fn.parent:
-            if (ctx.path, fn.parent) in downstream:
-                return True
-            fn = self.project.function(Ctx(ctx.path, fn.parent))
-        return fn is not None and fn.cls is not None and fn.cls in self._classes_downstream.get(ctx.path, ())
-
-    @cached_property
-    def _classes_downstream(self) -> dict:
-        """{path: qualnames of classes with a method in `_downstream`}."""
-        found: dict = {}
-        for path, qualname in self._downstream:
-            fn = self.project.function(Ctx(path, qualname))
-            if fn is not None and fn.cls:
-                found.setdefault(path, set()).add(fn.cls)
-        return found
-
-    def source(self, flow: Flow):
-        """The ModelCall a flow starts at."""
-        return self.calls.get(flow.origin)
-
-    def returns_model_output(self, func: Func) -> frozenset:
-        """Flows a project function returns (its own model calls' output and its callees')."""
-        return frozenset(f for f in self._summary(func) if not f.is_param)
-
-    def facts(self, ctx: Ctx) -> _FnFacts:
-        key = (ctx.path, ctx.function)
-        if key not in self._facts:
-            self._facts[key] = self._build_facts(ctx)
-        return self._facts[key]
-
-    def is_validated(self, name: str, ctx: Ctx) -> bool:
+    def is_barrier(self, walk, name, ctx):
         facts = self.facts(ctx)
         return name in facts.validated or name in facts.checked
 
-    def reaching(self, name: str, ctx: Ctx, line: int | None) -> list:
-        """The bindings of `name` that may reach a use before `line`: [(line, op, value Expr)]."""
-        return _reaching(self.facts(ctx).bindings.get(name, ()), line)
+    def checks(self, walk, test, value, ctx):
+        """`test` checks `value` against an allow-list (`x in ALLOWED`, `re.fullmatch(p, x)`, `x.isdigit()`)."""
+        target = E.dotted(_strip_normalisers(value))
+        return target is not None and target in _checked_names(test)
 
-    def in_validator(self, call: E.Call, ctx: Ctx) -> bool:
-        return (call.line, call.col) in self.facts(ctx).in_validator
+    def follows_caller(self, walk, caller):
+        return caller in self.downstream
 
-    # sources
-    def _source_tags(self, key):
-        if key not in self._sources:
-            self._sources[key] = _classify_source(self.project, self.calls[key])
-        return self._sources[key]
+    @cached_property
+    def downstream(self) -> set:
+        """Functions that can hold model output to pass on as an argument: those from which a model call can be
+        reached (model output returns to them) and everything they call, transitively."""
+        from llmlint.callgraph import reachable_from
 
-    # the walk
-    def _taint(self, expr, ctx, line, depth) -> frozenset:
-        if expr is None or depth > MAX_DEPTH or isinstance(expr, (E.Const, E.Compare, E.Lambda, E.Slice)):
-            return frozenset()
-        key = (expr, ctx, line)
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = frozenset()  # cycle guard
-        result = frozenset(self._taint_uncached(expr, ctx, line, depth + 1))
-        self._memo[key] = result
-        return result
+        return reachable_from(self.analysis.callgraph, self.analysis.reaches_model)
 
-    def _union(self, exprs, ctx, line, depth) -> set:
-        out = set()
-        for expr in exprs:
-            out |= self._taint(expr, ctx, line, depth)
-        return out
-
-    def _taint_uncached(self, expr, ctx, line, depth):
-        if isinstance(expr, E.Name):
-            return self._name(expr.id, ctx, line, depth)
-        if isinstance(expr, E.Attr):
-            return self._attr(expr, ctx, line, depth)
-        if isinstance(expr, E.Subscript):
-            stored = self._stored(expr, ctx, line, depth)
-            if stored is not None:
-                return stored
-            return self._field(self._taint(expr.value, ctx, line, depth), _const_key(expr.index), subscript=True)
-        if isinstance(expr, E.Call):
-            return self._call(expr, ctx, line, depth)
-        if isinstance(expr, E.FStr):
-            return self._union((p for p in expr.parts if not isinstance(p, str)), ctx, line, depth)
-        if isinstance(expr, E.BinOp):
-            return self._union((expr.left, expr.right), ctx, line, depth) if expr.op in ("+", "%") else set()
-        if isinstance(expr, E.Seq):
-            return self._union(expr.elts, ctx, line, depth)
-        if isinstance(expr, E.DictExpr):
-            return self._union((v for _, v in expr.items), ctx, line, depth)
-        if isinstance(expr, E.Comp):
-            return self._union(expr.iters + (expr.elt,), ctx, line, depth)
-        if isinstance(expr, E.Await):
-            return self._taint(expr.value, ctx, line, depth)
-        if isinstance(expr, E.IfExp):
-            body = set() if self._is_check(expr.test, expr.body, ctx, line, depth) else self._taint(expr.body, ctx, line, depth)
-            return body | self._taint(expr.orelse, ctx, line, depth)
-        if isinstance(expr, E.Unknown) and expr.kind in ("BooleanOperation", "unpack", "for", "Starred", "with"):
-            return self._union(expr.children, ctx, line, depth)
-        return set()
-
-    def _name(self, name, ctx, line, depth, dotted=False):
-        facts = self.facts(ctx)
-        if name in facts.validated or name in facts.checked:
-            return set()
-        bindings = facts.bindings.get(name)
-        if bindings:
-            reaching = _reaching(bindings, line)
-            if reaching:
-                return self._union_at(reaching, ctx, depth)
-        if dotted:
-            return None
-        fn = self.project.function(ctx)
-        if fn is None:
-            return set()
-        if fn.qualname != MODULE_SCOPE and name in fn.params:
-            return {Flow(("param", name))}
-        if fn.qualname == MODULE_SCOPE or name in fn.imports:
-            return set()
-        outer = fn.parent or MODULE_SCOPE
-        return self._name(name, Ctx(ctx.path, outer), None, depth)
-
-    def _union_at(self, bindings, ctx, depth) -> set:
-        out = set()
-        for bline, _, value in bindings:
-            out |= self._taint(value, ctx, bline, depth)
-        return out
-
-    def _stored(self, expr, ctx, line, depth):
-        """What `expr` reads from a framework state store (`st.session_state.history`, `cl.user_session.get("h")`):
-        every value the project writes under that key; None when `expr` reads no store."""
-        read = self.project.store_read(expr, ctx, line)
-        if read is None:
-            return None
-        out = set()
-        for value, where, written, _ in self.project.store_writes(*read, ctx):
-            out |= self._taint(value, where, written, depth)
-        return out
-
-    def _attr(self, expr, ctx, line, depth):
-        stored = self._stored(expr, ctx, line, depth)
-        if stored is not None:
-            return stored
-        dotted = E.dotted(expr)
-        if dotted is not None:
-            found = self._name(dotted, ctx, line, depth, dotted=True)
-            if found is not None:
-                return found
-            if dotted.count(".") == 1 and dotted.startswith("self."):
-                found = self._self_attr(ctx, expr.attr, depth)
-                if found is not None:
-                    return found
-        return self._field(self._taint(expr.base, ctx, line, depth), expr.attr, subscript=False)
-
-    def _self_attr(self, ctx, attr, depth):
-        fn = self.project.function(ctx)
-        if fn is None or not fn.cls:
-            return None
-        key = (ctx.path, fn.cls, attr)
-        if key not in self._attrs:
-            self._attrs[key] = None  # recursion guard
-            self._attrs[key] = self._class_attr(ctx, fn.cls, attr, depth)
-        return self._attrs[key]
-
-    def _class_attr(self, ctx, cls, attr, depth):
-        idx = self.project.indexes[ctx.path]
-        out, seen = set(), False
-        for method in idx.functions.values():
-            if method.cls != cls:
-                continue
-            mctx = Ctx(ctx.path, method.qualname)
-            for bline, op, value in self.facts(mctx).bindings.get(f"self.{attr}", ()):
-                seen = True
-                out |= self._taint(value, mctx, bline, depth)
-        return out if seen else None
-
-    def _field(self, flows, key, subscript):
+    def through_field(self, flows, key, subscript, index=None):
         if not flows or key is None:
             return set(flows)
         if key in METADATA or key in VALIDATED_FIELDS or (subscript and key in REQUEST_KEYS):
@@ -368,133 +139,68 @@ class OutputFlow:
             out.add(flow)
         return out
 
-    def _call(self, call, ctx, line, depth):
-        key = (ctx.path, call.line, call.col)
-        if key in self.calls:
-            tags = self._source_tags(key)
-            return set() if tags is None else {Flow(key, tags)}
+    def through_call(self, walk, call, ctx, line, depth):
         func = call.func
         if isinstance(func, E.Attr) and func.attr in VALIDATOR_METHODS:
             return set()
-        stored = self._stored(call, ctx, line, depth)  # cl.user_session.get("history")
-        if stored is not None:
-            return stored
         if isinstance(func, E.Attr):
-            base = self._taint(func.base, ctx, line, depth)
+            base = walk.taint(func.base, ctx, line, depth)
             if base:
                 if func.attr in SCALAR_METHODS:
                     return set()
                 if func.attr == "get" and call.args:
-                    return self._field(base, _const_key(call.args[0]), subscript=True)
+                    key = call.args[0].value if isinstance(call.args[0], E.Const) and isinstance(call.args[0].value, str) else None
+                    return self.through_field(base, key, subscript=True)
                 return set(base)
             if func.attr in TEMPLATE_METHODS and _is_text(func.base):
-                return self._union(list(call.args) + [v for _, v in call.kwargs], ctx, line, depth)
-        return self._call_result(call, self.callee(call, ctx), ctx, line, depth)
-
-    def callee(self, call: E.Call, ctx: Ctx):
-        """What `call` calls: Project.resolve's answer, or `Ext("eval")` for a builtin nothing shadows."""
-        callee = self.project.resolve(call.func, ctx, call.line)
-        if callee is None and isinstance(call.func, E.Name) and self._is_builtin(call.func.id, ctx):
-            callee = Ext(call.func.id)
-        return callee
-
-    def callee_name(self, call: E.Call, ctx: Ctx) -> str | None:
-        """The qualified name of an external or builtin callee (`json.loads`, `eval`), else None."""
-        callee = self.callee(call, ctx)
-        return callee.name if isinstance(callee, Ext) else None
-
-    def _is_builtin(self, name, ctx):
-        fn = self.project.function(ctx)
-        while fn is not None:
-            if name in fn.params or name in fn.imports or name in self.facts(Ctx(ctx.path, fn.qualname)).bindings:
-                return False
-            fn = self.project.function(Ctx(ctx.path, fn.parent)) if fn.parent else None
-        idx = self.project.indexes.get(ctx.path)
-        if idx is None or name in idx.functions or name in idx.classes or name in idx.imports or "*" in idx.imports:
-            return False
-        return name not in self.facts(Ctx(ctx.path, MODULE_SCOPE)).bindings
-
-    def _call_result(self, call, callee, ctx, line, depth):
+                return walk.union(list(call.args) + [v for _, v in call.kwargs], ctx, line, depth)
+        callee = walk.callee(call, ctx)
         if isinstance(callee, Ext):
             name = callee.name
             if name in PASS_THROUGH:
-                return {f.tagged(PASS_THROUGH[name]) for f in self._taint(call.arg(0), ctx, line, depth)}
+                return {f.tagged(PASS_THROUGH[name]) for f in walk.taint(call.arg(0), ctx, line, depth)}
             root, _, last = name.rpartition(".")
             if root in ("re", "regex") and last in REGEX_FUNCTIONS:
                 text = call.arg(2 if last == "sub" else 1, "string")
-                return {f.tagged(REGEX) for f in self._taint(text, ctx, line, depth)}
+                return {f.tagged(REGEX) for f in walk.taint(text, ctx, line, depth)}
             if name in BUILTIN_PASS:
-                return self._union(call.args, ctx, line, depth)
+                return walk.union(call.args, ctx, line, depth)
             return set()
         if isinstance(callee, Obj):
-            return self._object_call(call, callee, ctx, line, depth)
+            return self._object_call(walk, call, callee, ctx, line, depth)
         if isinstance(callee, Func):
-            return self._apply(call, callee, ctx, line, depth)
+            return walk.apply(call, callee, ctx, line, depth)
         if isinstance(callee, Klass):
             if _is_pydantic(self.project, callee):
                 return set()
-            return self._union(list(call.args) + [v for _, v in call.kwargs], ctx, line, depth)
+            return walk.union(list(call.args) + [v for _, v in call.kwargs], ctx, line, depth)
         return set()
 
-    def _object_call(self, call, obj, ctx, line, depth):
+    def _object_call(self, walk, call, obj, ctx, line, depth):
         """A method of an external object: compiled regexes and LangChain output parsers pass text on."""
         method = obj.path.rsplit(".", 1)[-1].removesuffix("()")
         cls = obj.cls.rsplit(".", 1)[-1]
         if obj.cls in ("re.compile", "regex.compile") and method in REGEX_FUNCTIONS:
-            return {f.tagged(REGEX) for f in self._taint(call.arg(1 if method == "sub" else 0, "string"), ctx, line, depth)}
+            return {f.tagged(REGEX) for f in walk.taint(call.arg(1 if method == "sub" else 0, "string"), ctx, line, depth)}
         if method in ("parse", "invoke", "parse_result") and obj.cls.startswith("langchain"):
             if cls.endswith(STRUCTURED_PARSERS):
                 return set()
             if cls.endswith(JSON_PARSERS) or cls.endswith("StrOutputParser"):
-                return {f.tagged(PARSED if "Json" in cls else None) for f in self._taint(call.arg(0), ctx, line, depth)}
+                return {f.tagged(PARSED if "Json" in cls else None) for f in walk.taint(call.arg(0), ctx, line, depth)}
         return set()
 
-    def _apply(self, call, func: Func, ctx, line, depth):
-        summary = self._summary(func, depth)
-        if not summary:
-            return set()
-        fn = self.project.function(func)
-        out = set()
-        for flow in summary:
-            if not flow.is_param:
-                out.add(flow)
-                continue
-            arg = _argument(call, fn, flow.origin[1])
-            out |= {f.tagged(*flow.tags) for f in self._taint(arg, ctx, line, depth)}
-        return out
-
-    def _summary(self, func: Func, depth: int = 0) -> frozenset:
-        key = (func.path, func.qualname)
-        if key in self._summaries:
-            return self._summaries[key]
-        self._summaries[key] = frozenset()  # recursion: assume nothing
-        fn = self.project.function(func)
-        out = set()
-        if fn is not None:
-            ctx = Ctx(func.path, fn.qualname)
-            for value in fn.returns:
-                out |= self._taint(value, ctx, None, depth)
-        self._summaries[key] = frozenset(out)
-        return self._summaries[key]
-
-    # checks and validators
-    def _is_check(self, test, value, ctx, line, depth) -> bool:
-        """`test` checks `value` against an allow-list (`x in ALLOWED`, `re.fullmatch(p, x)`, `x.isdigit()`)."""
-        target = E.dotted(_strip_normalisers(value))
-        return target is not None and target in _checked_names(test)
+    # validators and checks, per function
+    def facts(self, ctx: Ctx) -> _FnFacts:
+        key = (ctx.path, ctx.function)
+        if key not in self._facts:
+            self._facts[key] = self._build_facts(ctx)
+        return self._facts[key]
 
     def _build_facts(self, ctx) -> _FnFacts:
         fn = self.project.function(ctx)
-        facts = _FnFacts({}, set(), set(), set())
+        facts = _FnFacts(set(), set(), set())
         if fn is None:
             return facts
-        for assign in sorted(fn.assigns, key=lambda a: a.line):
-            target = assign.target
-            op = assign.op
-            if not target and isinstance(assign.target_expr, E.Subscript):
-                target, op = E.dotted(assign.target_expr.value) or "", "item"
-            if target:
-                facts.bindings.setdefault(target, []).append((assign.line, op, assign.value))
         for test in fn.tests:
             facts.checked |= _checked_names(test)
         any_validator = False
@@ -511,9 +217,9 @@ class OutputFlow:
                     facts.in_validator.add((inner.line, inner.col))
         # `for item in data["items"]: Item(**item)` and `[Item(**d) for d in data]` validate `data` too
         for name in list(facts.validated):
-            for bline, op, value in facts.bindings.get(name, ()):
-                if op == "for":
-                    facts.validated.update(filter(None, (_root_name(e) for e in value.children)))
+            for assign in fn.assigns:
+                if assign.target == name and assign.op == "for":
+                    facts.validated.update(filter(None, (_root_name(e) for e in assign.value.children)))
         for expr in _function_exprs(fn) if any_validator else ():
             for node in E.walk(expr):
                 if isinstance(node, E.Comp) and any(
@@ -544,6 +250,78 @@ class OutputFlow:
             if isinstance(value, Klass) and _is_pydantic(self.project, value):
                 return stars[0] if stars else call.args[0]
         return None
+
+
+
+class OutputFlow:
+    """Model-output facts of one Analysis (build through `Analysis.output_flow`): the value-flow walk configured with
+    `ModelOutput`."""
+
+    def __init__(self, analysis):
+        self.analysis = analysis
+        self.project = analysis.project
+        self.calls = analysis.model_call_at
+        self.query = ModelOutput(analysis)
+        self.walk = ValueFlow(analysis, self.query, analysis.flow_tables)
+
+    def flows(self, expr, ctx: Ctx, line: int | None = None, callers: bool = True) -> frozenset:
+        """The model-output flows reaching `expr` (evaluated before `line` in `ctx`). With `callers`, a parameter
+        of the function that carries `expr` is followed back to the arguments the project's call sites pass."""
+        if not self.calls:
+            return frozenset()
+        return self.walk.flows(expr, ctx, line, callers)
+
+    def may_hold_output(self, ctx: Ctx) -> bool:
+        """Can model output reach an expression of this function at all? Only through a model call it reaches
+        (returns), an argument from a function that holds some, `self.x` set by a method that does, or globals
+        of its module: a cheap filter before `flows`."""
+        if not self.calls:
+            return False
+        downstream = self.query.downstream
+        if (ctx.path, ctx.function) in downstream or (ctx.path, MODULE_SCOPE) in downstream:
+            return True
+        fn = self.project.function(ctx)
+        while fn is not None and fn.parent:
+            if (ctx.path, fn.parent) in downstream:
+                return True
+            fn = self.project.function(Ctx(ctx.path, fn.parent))
+        return fn is not None and fn.cls is not None and fn.cls in self._classes_downstream.get(ctx.path, ())
+
+    @cached_property
+    def _classes_downstream(self) -> dict:
+        """{path: qualnames of classes with a method in `downstream`}."""
+        found: dict = {}
+        for path, qualname in self.query.downstream:
+            fn = self.project.function(Ctx(path, qualname))
+            if fn is not None and fn.cls:
+                found.setdefault(path, set()).add(fn.cls)
+        return found
+
+    def source(self, flow: Flow):
+        """The ModelCall a flow starts at."""
+        return self.calls.get(flow.origin)
+
+    def returns_model_output(self, func: Func) -> frozenset:
+        """Flows a project function returns (its own model calls' output and its callees')."""
+        return frozenset(f for f in self.walk.summary(func) if not f.is_param)
+
+    def is_validated(self, name: str, ctx: Ctx) -> bool:
+        return self.query.is_barrier(self.walk, name, ctx)
+
+    def reaching(self, name: str, ctx: Ctx, line: int | None) -> list:
+        """The bindings of `name` that may reach a use before `line`: [(line, op, value Expr)]."""
+        return reaching(self.walk.bindings(ctx).get(name, ()), line)[0]
+
+    def in_validator(self, call: E.Call, ctx: Ctx) -> bool:
+        return (call.line, call.col) in self.query.facts(ctx).in_validator
+
+    def callee(self, call: E.Call, ctx: Ctx):
+        return self.walk.callee(call, ctx)
+
+    def callee_name(self, call: E.Call, ctx: Ctx) -> str | None:
+        """The qualified name of an external or builtin callee (`json.loads`, `eval`), else None."""
+        callee = self.walk.callee(call, ctx)
+        return callee.name if isinstance(callee, Ext) else None
 
 
 def _classify_source(project, mc):
@@ -618,24 +396,6 @@ def _setting(settings, *names):
     return None
 
 
-def _reaching(bindings, line):
-    """The bindings that may reach a use before `line` (None: the end of the function): the last plain binding
-    and the updates (`+=`, `append`, item assignment) after it."""
-    before = [b for b in bindings if line is None or b[0] < line]
-    out = []
-    for binding in reversed(before):
-        out.append(binding)
-        if binding[1] in ("=", "with", "for"):
-            break
-    return out
-
-
-def _const_key(expr):
-    if isinstance(expr, E.Const) and isinstance(expr.value, str):
-        return expr.value
-    return None
-
-
 def _is_text(expr) -> bool:
     return isinstance(expr, (E.Const, E.FStr)) or isinstance(expr, E.Name)
 
@@ -684,26 +444,6 @@ def _function_exprs(fn):
     for assign in fn.assigns:
         yield assign.value
     yield from (value for value in fn.returns if value is not None)
-
-
-def _argument(call: E.Call, fn, name: str):
-    """The argument `call` passes for parameter `name` of the project function `fn` (None when not visible)."""
-    if fn is None:
-        return None
-    arg = call.kwarg(name)
-    if arg is not None:
-        return arg
-    params = list(fn.params)
-    if fn.cls and params and params[0] in ("self", "cls") and not _is_static(fn):
-        params = params[1:]
-    if name not in params or call.has_star:
-        return None
-    position = params.index(name)
-    return call.args[position] if position < len(call.args) else None
-
-
-def _is_static(fn) -> bool:
-    return any(E.dotted(d) == "staticmethod" for d in fn.decorators)
 
 
 def _is_pydantic(project, klass: Klass, depth: int = 0) -> bool:

@@ -7,8 +7,8 @@ FAISS (`index.search(q, k)`), Elasticsearch/OpenSearch k-NN (`knn={"k": ...}`, `
 after an `order_by` on a vector distance, or `LIMIT n` in SQL ordered by `<->`/`<=>`/`<#>`). A call counts when
 its object resolves to one of these libraries, or when the call is unmistakably a vector search (a
 LangChain/LlamaIndex/Chroma-only method or keyword) and its count is written as a number.
-`documents_source` tells whether a value (`docs` in `"\\n".join(d.page_content for d in docs)`) holds the
-documents fetched by such a call, and how many.
+`documents_source` (query `FetchedDocuments` of the value-flow core) tells whether a value (`docs` in
+`"\\n".join(d.page_content for d in docs)`) holds the documents fetched by such a call, and how many.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from llmlint import exprs as E
+from llmlint.flow.core import Flow, Query, ValueFlow
 from llmlint.index import CallSite, FunctionIndex, ModuleIndex
 from llmlint.settings import UNKNOWN, number
 from llmlint.values import Ctx, Ext, Func, Inst, Obj
@@ -219,38 +220,49 @@ def is_reranked(project, retrieval: Retrieval) -> bool:
     return False
 
 
-def documents_source(project, by_site: dict, idx, fn, expr, line: int, depth: int = 0):
-    """The Retrieval whose fetched documents `expr` holds (following names, `results["documents"][0]`,
-    `response.matches`, `retriever.invoke(q)` on a configured retriever), or None. A slice stops it."""
-    if depth > 8 or expr is None:
-        return None
-    if isinstance(expr, E.Subscript):
-        return None if isinstance(expr.index, E.Slice) else documents_source(project, by_site, idx, fn, expr.value, line, depth + 1)
-    if isinstance(expr, E.Attr):
-        return documents_source(project, by_site, idx, fn, expr.base, line, depth + 1)
-    if isinstance(expr, E.Await):
-        return documents_source(project, by_site, idx, fn, expr.value, line, depth + 1)
-    if isinstance(expr, E.Name):
-        assigns = [a for a in fn.assigns if a.target == expr.id and a.line < line and a.op in ("=", "with")]
-        if not assigns or any(a.op not in ("=", "with") for a in fn.assigns if a.target == expr.id):
+class FetchedDocuments(Query):
+    """The value-flow query for fetched documents: the sources are the retrieval calls that fetch (`by_site`) and
+    the fetches of a configured retriever (`retriever.invoke(q)`); documents pass through names, attributes and keys
+    (`results["documents"][0]`, `response.matches`), not through a slice, another call or the variable of a loop
+    that stops early (picking documents until a budget is spent)."""
+
+    caller_depth = 0
+
+    def __init__(self, by_site: dict):
+        self.by_site = by_site
+
+    def source(self, walk, expr, ctx):
+        if not isinstance(expr, E.Call):
             return None
-        last = max(assigns, key=lambda a: a.line)
-        return documents_source(project, by_site, idx, fn, last.value, last.line, depth + 1)
-    if not isinstance(expr, E.Call):
+        key = (ctx.path, expr.line, expr.col)
+        direct = self.by_site.get(key)
+        if direct is not None:
+            return frozenset() if direct.configures else frozenset({Flow(key)})
+        method = expr.func.attr if isinstance(expr.func, E.Attr) else ""
+        value = walk.project.resolve(expr.func, ctx, expr.line) if method in FETCHES else None
+        if not isinstance(value, Obj):
+            return None
+        for chained, where in reversed(value.chain):
+            key = (where.path, chained.line, chained.col)
+            if key in self.by_site:
+                return frozenset({Flow(key)})
+        if isinstance(value.ctor, E.Call) and value.ctor_ctx is not None:
+            key = (value.ctor_ctx.path, value.ctor.line, value.ctor.col)
+            if key in self.by_site:
+                return frozenset({Flow(key)})
         return None
-    direct = by_site.get((idx.path, expr.line, expr.col))
-    if direct is not None:
-        return None if direct.configures else direct
-    method = expr.func.attr if isinstance(expr.func, E.Attr) else ""
-    if method not in FETCHES:
-        return None
-    value = project.resolve(expr.func, Ctx(idx.path, fn.qualname), expr.line)
-    if not isinstance(value, Obj):
-        return None
-    for chained, ctx in reversed(value.chain):
-        found = by_site.get((ctx.path, chained.line, chained.col))
-        if found is not None:
-            return found
-    if isinstance(value.ctor, E.Call) and value.ctor_ctx is not None:
-        return by_site.get((value.ctor_ctx.path, value.ctor.line, value.ctor.col))
-    return None
+
+    def through_field(self, flows, key, subscript, index=None):
+        return set() if isinstance(index, E.Slice) else set(flows)
+
+    def is_barrier(self, walk, name, ctx):
+        fn = walk.project.function(ctx)
+        return fn is not None and any(loop.kind == "for" and loop.target == name and loop.has_break for loop in fn.loops)
+
+
+def documents_source(analysis, by_site: dict, ctx: Ctx, expr, line: int):
+    """The Retrieval whose fetched documents `expr` (used at `line` of the function `ctx`) holds, or None (the first
+    by position when several do)."""
+    walk = ValueFlow(analysis, FetchedDocuments(by_site), analysis.flow_tables)
+    origins = sorted(f.origin for f in walk.taint(expr, ctx, line, 0) if not f.is_param)
+    return by_site[origins[0]] if origins else None

@@ -167,7 +167,7 @@ def documents_by_call(analysis) -> dict:
             call = site.call
             if isinstance(call.func, E.Attr) and call.func.attr == "join" and call.args:
                 docs = _iterable(call.args[0])
-                source = documents_source(project, by_site, idx, fn, docs, call.line) if docs is not None else None
+                source = documents_source(analysis, by_site, Ctx(idx.path, fn.qualname), docs, call.line) if docs is not None else None
                 if source is not None:
                     starts.append((source, idx, fn, call))
     for retrieval, idx, fn, start in starts:

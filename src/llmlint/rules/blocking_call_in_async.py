@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llmlint import exprs as E
-from llmlint.eventloop import loop_chain
+from llmlint.flow.graph import chain as loop_chain
 from llmlint.fixes import async_client_fix
 from llmlint.handling import in_test_module
 from llmlint.rule import Rule, as_written

@@ -61,7 +61,7 @@ class RetrievalFirehose(Rule):
         if isinstance(joined, E.Comp) and any(isinstance(n, E.Subscript) and isinstance(n.index, E.Slice) for n in E.walk(joined.elt)):
             return None  # each document cut to a size (`d.page_content[:500]`): the total is bounded
         docs = _iterable(joined)
-        source = documents_source(analysis.project, by_site, idx, fn, docs, site.call.line) if docs is not None else None
+        source = documents_source(analysis, by_site, Ctx(idx.path, fn.qualname), docs, site.call.line) if docs is not None else None
         if source is None or source.k <= limit:
             return None
         sink = flow.sink(idx.path, fn, site.call)
@@ -92,7 +92,7 @@ class RetrievalFirehose(Rule):
                 return None
             opener = _opened(fn, base)
             if opener is not None:
-                return "the file read by `open(...).read()`" if is_dynamic(fn, opener.arg(0, "file")) else None
+                return "the file read by `open(...).read()`" if is_dynamic(analysis, ctx, opener.arg(0, "file"), opener.line) else None
             if isinstance(base, E.Name) and base.id in fn.params and fn.annotations.get(base.id, "").endswith(FILE_PARAMS):
                 return f"the uploaded file `{base.id}.read()`"
             uploaded = project.resolve(base, ctx, call.line)
@@ -106,7 +106,8 @@ class RetrievalFirehose(Rule):
         root = value.cls.split(".")[0]
         if method in ("read_text", "read_bytes"):
             if value.cls in ("pathlib.Path", "pathlib.PurePath") and isinstance(value.ctor, E.Call):
-                return f"the file read by `Path(...).{method}()`" if is_dynamic(fn, value.ctor.arg(0)) else None
+                where = value.ctor_ctx or ctx
+                return f"the file read by `Path(...).{method}()`" if is_dynamic(analysis, where, value.ctor.arg(0), value.ctor.line) else None
             return None
         if method in LOADS and root.startswith(("langchain", "llama_index")) and cls.endswith(("Loader", "Reader")):
             return f"every document loaded by `{cls}(...).{method}()`"

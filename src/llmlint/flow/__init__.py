@@ -1,0 +1,15 @@
+"""The value-flow core: which values reach an expression, asked backwards from it, by one walk for every query.
+
+`core.ValueFlow(analysis, query)` is the walk. It follows a function's local bindings (`reaching.py`: the last
+plain binding before a use and the additions after it), attributes and subscripts, string building, comprehensions,
+`self.x` set in any method of the class, enclosing scopes and module globals, framework state stores, and the
+project's own functions through per-function summaries (what a function returns in terms of its parameters),
+composed at each call and followed back from a parameter to the arguments of the project's call sites
+(`calls.py`). A `core.Query` configures it, as a CodeQL configuration does: which calls are sources, how a value
+passes through a call, an attribute or a subscript, and which names and conditions are barriers. The queries are:
+
+- `outputflow.ModelOutput`: model output into `eval`, `json.loads`, templates (barriers: validators, allow-lists);
+- `promptflow.PromptText`: a value (a file read, fetched documents) into a model call's prompt, unbounded
+  (barriers: slices, one element, bounding calls, a condition that measures it);
+- `retrieval.FetchedDocuments`: the documents a retrieval call fetched.
+"""
