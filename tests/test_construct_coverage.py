@@ -257,6 +257,15 @@ CONSTRUCTS = {
         "rules/LLM106/flagged_project_logger",
         "rules/LLM106/clean_project_logger",
     ),
+    # the value-flow core's summaries
+    "a project helper's summary: a prompt builder that keeps the text whole (or cuts it)": (
+        "rules/LLM002/flagged_prompt_helper",
+        "rules/LLM002/clean_prompt_helper",
+    ),
+    "a parameter extended in place (`code += ...`) still holds what callers pass": (
+        "rules/LLM104/flagged_code_runner",
+        "rules/LLM104/clean_code_runner",
+    ),
 }
 
 # Constructs llmlint does not see through yet: their fixture pairs wait outside the repository until resolution is
