@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from llmlint import exprs as E
+from llmlint.flow.reaching import PLAIN, additions
 from llmlint.index import MODULE_SCOPE
 from llmlint.values import Ctx, Func, Inst, Klass, Mod
 
-BASE_OPS = frozenset({"=", "with", "for"})  # assignments that give a name a new value
-EXTENDING_OPS = frozenset({"+=", "append", "extend", "insert"})  # ... and those that add to the value it has
+EXTENDING_OPS = frozenset({"+=", "append", "extend", "insert"})  # what prompt assembly reads as text added to a value
 MAX_IMPORT_HOPS = 6
 
 
@@ -118,7 +118,7 @@ def name_binding(project, name: str, ctx: Ctx, line, local_only: bool = False) -
         return _import_binding(project, what, idx, 0)
     if how == "assign":
         chosen, _ = what
-        extra = _additions(fn.assigns, name, chosen, line if fn.qualname == ctx.function else None)
+        extra = _extended(fn.assigns, name, chosen, line if fn.qualname == ctx.function else None)
         return Binding("assign", chosen, Ctx(ctx.path, fn.qualname), extra)
     if how == "param":
         return Binding("param", ctx=Ctx(ctx.path, fn.qualname), fn=fn, param=name)
@@ -127,32 +127,17 @@ def name_binding(project, name: str, ctx: Ctx, line, local_only: bool = False) -
     return NO_BINDING
 
 
-def _additions(assigns, name: str, base, at_line) -> tuple:
-    """What is added to `name` after its assignment `base` (by `at_line`), leaving out additions in the other arm
-    of an `if` that `base` is in."""
-    found, after = [], False
-    for assign in assigns:
-        if assign is base:
-            after = True
-        elif after and assign.target == name and (at_line is None or assign.line <= at_line):
-            if assign.op in BASE_OPS:
-                break
-            if assign.op in EXTENDING_OPS and not exclusive(assign, base):
-                found.append(assign)
-    return tuple(found)
-
-
-def exclusive(a, b) -> bool:
-    """Assignments in different arms of the same `if` (never both run)."""
-    arms = dict(getattr(a, "arms", ()))
-    return any(line in arms and arms[line] != arm for line, arm in getattr(b, "arms", ()))
+def _extended(assigns, name: str, base, at_line) -> tuple:
+    """What is added to `name` after its assignment `base` (by `at_line`): `+=`, `.append`, `.extend`, `.insert`."""
+    mine = [a for a in assigns if a.target == name and (at_line is None or a.line <= at_line or a is base)]
+    return tuple(additions(mine, base, EXTENDING_OPS))
 
 
 def _global_binding(project, idx, name: str, hops: int) -> Binding:
     module_fn = idx.functions[MODULE_SCOPE]
     chosen = last_assign(project.plain_assigns(idx.path, module_fn, name), None)
     if chosen is not None:
-        return Binding("assign", chosen, Ctx(idx.path, MODULE_SCOPE), _additions(module_fn.assigns, name, chosen, None))
+        return Binding("assign", chosen, Ctx(idx.path, MODULE_SCOPE), _extended(module_fn.assigns, name, chosen, None))
     if name in idx.imports:
         return _import_binding(project, idx.imports[name], idx, hops + 1)
     for star in idx.imports.get("*", ()):
@@ -194,12 +179,12 @@ def _class_binding(project, path: str, qualname: str, attr: str, seen: set) -> B
         return NO_BINDING
     chosen = _last_base(cls.attrs, attr)
     if chosen is not None:
-        return Binding("assign", chosen, Ctx(path, MODULE_SCOPE), _additions(cls.attrs, attr, chosen, None))
+        return Binding("assign", chosen, Ctx(path, MODULE_SCOPE), _extended(cls.attrs, attr, chosen, None))
     init = idx.functions.get(f"{qualname}.__init__")
     if init is not None:
         chosen = _last_base(init.assigns, f"self.{attr}")
         if chosen is not None:
-            return Binding("assign", chosen, Ctx(path, init.qualname), _additions(init.assigns, f"self.{attr}", chosen, None))
+            return Binding("assign", chosen, Ctx(path, init.qualname), _extended(init.assigns, f"self.{attr}", chosen, None))
     for base_expr in cls.bases:
         resolved = project.resolve(base_expr, Ctx(path, MODULE_SCOPE))
         if isinstance(resolved, Klass):
@@ -213,6 +198,6 @@ def _last_base(assigns, target: str):
     """The last plain assignment to `target` among `assigns` (a class body, an `__init__`)."""
     chosen = None
     for assign in assigns:
-        if assign.target == target and assign.op in BASE_OPS:
+        if assign.target == target and assign.op in PLAIN:
             chosen = assign
     return chosen

@@ -309,7 +309,7 @@ class OutputFlow:
         return self.query.is_barrier(self.walk, name, ctx)
 
     def reaching(self, name: str, ctx: Ctx, line: int | None) -> list:
-        """The bindings of `name` that may reach a use before `line`: [(line, op, value Expr)]."""
+        """The bindings (Assigns) of `name` that may reach a use before `line`."""
         return reaching(self.walk.bindings(ctx).get(name, ()), line)[0]
 
     def in_validator(self, call: E.Call, ctx: Ctx) -> bool:

@@ -23,7 +23,8 @@ import textwrap
 from dataclasses import dataclass, replace
 
 from llmlint import exprs as E
-from llmlint.bindings import NO_BINDING, Binding, binding_of, exclusive
+from llmlint.bindings import NO_BINDING, Binding, binding_of
+from llmlint.flow.reaching import exclusive
 from llmlint.index import Span
 from llmlint.values import Ctx, Ext, Func, Obj
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmlint import exprs as E
+from llmlint.bindings import scope_lookup
 from llmlint.flow.calls import argument_for, calls_into
 from llmlint.flow.reaching import bindings_table, reaching
 from llmlint.index import MODULE_SCOPE
@@ -182,20 +183,19 @@ class ValueFlow:
             return set()
         found, plain = reaching(self.bindings(ctx).get(name, ()), line)
         out = set()
-        for bline, _, value in found:
-            out |= self.taint(value, ctx, bline, depth)
+        for assign in found:
+            out |= self.taint(assign.value, ctx, assign.line, depth)
         if plain:
             return out
         if dotted:
             return out or None
         fn = self.project.function(ctx)
-        if fn is None:
-            return out
-        if fn.qualname != MODULE_SCOPE and name in fn.params:
+        if fn is not None and fn.qualname != MODULE_SCOPE and name in fn.params:
             return out | {Flow(("param", name))}
-        if fn.qualname == MODULE_SCOPE or name in fn.imports:
-            return out
-        return out | self._name(name, Ctx(ctx.path, fn.parent or MODULE_SCOPE), None, depth)
+        how, scope, _ = scope_lookup(self.project, name, ctx, line)  # the scope whose binding the additions extend
+        if how == "assign" and scope.qualname != ctx.function:  # an enclosing function's or the module's
+            return out | self._name(name, Ctx(ctx.path, scope.qualname), None, depth)
+        return out
 
     def _attr(self, expr, ctx, line, depth):
         stored = self._stored(expr, ctx, line, depth)
@@ -225,9 +225,9 @@ class ValueFlow:
                 if method.cls != fn.cls:
                     continue
                 mctx = Ctx(ctx.path, method.qualname)
-                for bline, _, value in self.bindings(mctx).get(f"self.{attr}", ()):
+                for assign in self.bindings(mctx).get(f"self.{attr}", ()):
                     seen = True
-                    out |= self.taint(value, mctx, bline, depth)
+                    out |= self.taint(assign.value, mctx, assign.line, depth)
             self._attrs[key] = out if seen else None
         return self._attrs[key]
 

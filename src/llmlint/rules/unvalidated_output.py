@@ -146,7 +146,7 @@ def _unguarded_key(flow, fn, ctx, site):
         if line <= site.call.line or _catches(fn, tries, "key"):
             continue
         reaching = flow.reaching(target, ctx, line)
-        if any(value is site.call or getattr(value, "value", None) is site.call for _, _, value in reaching):
+        if any(a.value is site.call or getattr(a.value, "value", None) is site.call for a in reaching):
             return line, key
     return None
 
