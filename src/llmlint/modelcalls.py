@@ -11,8 +11,8 @@ from llmlint._toml import toml
 
 # Runnable wrappers that return another runnable around the same model (LangChain), or a client with other options.
 WRAPPER_METHODS = frozenset(
-    {"bind", "bind_tools", "with_structured_output", "with_retry", "with_fallbacks", "with_config", "with_options",
-     "with_raw_response", "with_streaming_response", "configurable_fields", "configurable_alternatives"}
+    {"bind", "bind_tools", "bind_functions", "with_structured_output", "with_retry", "with_fallbacks", "with_config",
+     "with_options", "with_raw_response", "with_streaming_response", "configurable_fields", "configurable_alternatives"}
 )
 # Properties that return the same resource with another response wrapper (`client.messages.with_raw_response.create`).
 RESPONSE_WRAPPERS = frozenset({"with_raw_response", "with_streaming_response"})

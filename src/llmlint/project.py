@@ -16,6 +16,7 @@ from llmlint.sourceroots import ModuleSuffixes
 from llmlint.stores import STORE_PACKAGES, holds_keys_as_attributes, read_methods, store_of, write_methods
 from llmlint.dictfills import UNKNOWN as UNKNOWN_FILLS
 from llmlint.dictfills import dict_fills, with_fills
+from llmlint.tabling import MISSING, Table
 from llmlint.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 
 MAX_DEPTH = 12
@@ -47,18 +48,15 @@ class Project:
         self._by_name: dict[str, list[ModuleIndex]] = defaultdict(list)
         for idx in indexes:
             self._by_name[idx.module].append(idx)
-        self._memo: dict = {}
+        self._answers = Table()  # resolve, top-level names and what callers pass, memoised whatever the order asked
+        self._memo = self._answers.done
         self._assign_tables: dict = {}
         self._stores: dict | None = None
         self._dict_fill_tables: dict = {}
         self._sites_by_name: dict | None = None
-        self._passed: dict = {}
         self._top_level_functions: dict | None = None  # name -> paths of the modules defining a function of that name
         self._ui_events: list | None = None
         self._suffixes: ModuleSuffixes | None = None
-        self._globals_active: dict = {}  # (path, name) -> value (None while resolving) of the top-level names met so far
-        # in the current lookup: import cycles end there, and no module is searched twice for a name (star imports
-        # that fan out and meet again would otherwise be searched once per path, exponentially many)
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -98,15 +96,16 @@ class Project:
 
     # resolution
     def resolve(self, expr, ctx: Ctx, at_line: int | None = None, depth: int = 0):
-        if expr is None or depth > MAX_DEPTH:
+        if expr is None:
+            return None
+        if depth > MAX_DEPTH:
+            self._answers.cut_short()
             return None
         key = (expr, ctx, at_line)
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = None  # cycle guard
-        value = self._resolve(expr, ctx, at_line, depth + 1)
-        self._memo[key] = value
-        return value
+        value = self._memo.get(key, MISSING)
+        if value is not MISSING:
+            return value
+        return self._answers.ask(key, depth, self._resolve, expr, ctx, at_line, depth + 1)
 
     def _resolve(self, expr, ctx, at_line, depth):
         if isinstance(expr, E.Name):
@@ -267,21 +266,13 @@ class Project:
     def _resolve_global(self, idx: ModuleIndex, name: str, depth: int):
         """The value of the top-level `name` of module `idx`. Imports may form any graph (two modules taking a name
         from each other, an `__init__` star-importing a module that imports the package, a module named like the
-        stdlib one it imports from): a name met again while it is being resolved, or too far down, is unknown; a name
-        met again once resolved, in the same lookup, has the value found then."""
-        key = (idx.path, name)
+        stdlib one it imports from): a name met again while it is being resolved is worked out as a cycle (tabling.py),
+        one too far down is unknown; each is looked for once (star imports that fan out and meet again would otherwise
+        be searched once per path, exponentially many)."""
         if depth > MAX_LINK_DEPTH:
+            self._answers.cut_short()
             return None
-        if key in self._globals_active:
-            return self._globals_active[key]
-        outermost = not self._globals_active
-        self._globals_active[key] = None
-        try:
-            value = self._globals_active[key] = self._global(idx, name, depth)
-            return value
-        finally:
-            if outermost:
-                self._globals_active.clear()
+        return self._answers.ask(("global", idx.path, name), depth, self._global, idx, name, depth)
 
     def _global(self, idx: ModuleIndex, name: str, depth: int):
         if name in idx.functions and name != MODULE_SCOPE:
@@ -386,12 +377,8 @@ class Project:
     def _passed_to(self, wanted, called_as: str, name: str, index: int, depth: int):
         """The one object every call of `wanted` (a Func, or a Klass constructed) passes as keyword `name` or at
         position `index` (-1: by keyword only); None when a call passes nothing there, or they differ."""
-        key = (wanted, name)
-        if key in self._passed:
-            return self._passed[key]
-        self._passed[key] = None  # (a call cycle asks again while this is worked out: unknown)
-        found = self._passed[key] = self._passed_to_uncached(wanted, called_as, name, index, depth)
-        return found
+        return self._answers.ask(("passed", wanted, name), depth, self._passed_to_uncached, wanted, called_as, name, index,
+                                 depth)  # (a call cycle asks again while this is worked out: see tabling.py)
 
     def _passed_to_uncached(self, wanted, called_as: str, name: str, index: int, depth: int):
         found = None
@@ -781,7 +768,10 @@ class Project:
     # strings
     def const_str(self, expr, ctx: Ctx, depth: int = 0) -> str | None:
         """The string `expr` surely evaluates to, following names, constants and `os.getenv` defaults."""
-        if depth > MAX_DEPTH or expr is None:
+        if expr is None:
+            return None
+        if depth > MAX_DEPTH:
+            self._answers.cut_short()
             return None
         if isinstance(expr, E.Const):
             return expr.value if isinstance(expr.value, str) else None
