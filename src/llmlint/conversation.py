@@ -19,6 +19,7 @@ import networkx as nx
 
 from llmlint import exprs as E
 from llmlint.entrypoints import CHAT_APP, EntryPoint
+from llmlint.flow.calls import argument_for
 from llmlint.index import MODULE_SCOPE
 from llmlint.values import Ctx, Ext, Func, Klass, Lit, Obj
 
@@ -246,12 +247,11 @@ class _Judge:
 
     def _param_supplied(self, path, fn, name) -> bool:
         """Does some caller in the region pass this parameter of a helper? (True when no caller is known.)"""
-        index = fn.params.index(name) - (1 if fn.cls and fn.params[0] in ("self", "cls") else 0)
         sites = [site for caller, _, data in self.analysis.callgraph.in_edges((path, fn.qualname), data=True)
                  if caller in self.region for site in data["sites"]]
         if not sites:
             return True
-        return any(s.call.has_star or s.call.has_kwarg(name) or len(s.call.args) > index for s in sites)
+        return any(s.call.has_star or argument_for(s.call, fn, name) is not None for s in sites)
 
     # --- one-shot tasks -----------------------------------------------------------------------------------
     def one_shot(self, calls) -> bool:
@@ -370,14 +370,13 @@ class _Judge:
 
     def _passed_shape(self, fn, ctx, name, want_list, depth):
         """A helper's parameter: what the callers in the region pass for it."""
-        index = fn.params.index(name) - (1 if fn.cls and fn.params[0] in ("self", "cls") else 0)
         shapes = []
         for caller, _, data in self.analysis.callgraph.in_edges((ctx.path, ctx.function), data=True):
             if caller not in self.region:
                 continue
             for site in data["sites"]:
                 call = site.call
-                passed = call.kwarg(name) if call.has_kwarg(name) else call.args[index] if len(call.args) > index else None
+                passed = argument_for(call, fn, name)
                 if call.has_star:
                     return None
                 if passed is None:
