@@ -134,12 +134,9 @@ class Project:
         return None
 
     def _item(self, expr: E.Subscript, ctx: Ctx, at_line, depth: int):
-        """`CLIENTS["openai"]`: the value under a literal key of a dict a name (not a parameter) holds, built by the
-        project (literal, `dict(...)`, filled in place), or an element of a literal list or tuple at a literal
-        position."""
+        """`CLIENTS["openai"]`, `self.clients["openai"]`: the value under a literal key of a dict built by the project
+        (literal, `dict(...)`, filled in place), or an element of a literal list or tuple at a literal position."""
         key = expr.index.value if isinstance(expr.index, E.Const) else None
-        if key is None or not isinstance(expr.value, E.Name) or scope_lookup(self, expr.value.id, ctx, at_line)[0] == "param":
-            return None  # (a parameter's or an attribute's dict would be looked for in every caller, for every key read)
         if isinstance(key, str):
             found = self._dict_items(expr.value, ctx, at_line, 0)
             matches = [(value, where) for item_key, value, where in (found[0] if found else ()) if item_key == key]
@@ -157,11 +154,9 @@ class Project:
 
     def _iterated(self, value, ctx: Ctx, line: int, depth: int):
         """What the target of `for client in PROVIDERS:` holds: the first item that resolves of the literal list or
-        tuple a name (not a parameter) holds (fallback loops over clients, one per provider), else unknown."""
-        if not (isinstance(value, E.Unknown) and value.kind == "for" and value.children and isinstance(value.children[0], E.Name)):
+        tuple iterated (fallback loops over clients, one per provider), else unknown."""
+        if not (isinstance(value, E.Unknown) and value.kind == "for" and value.children):
             return None
-        if scope_lookup(self, value.children[0].id, ctx, line)[0] == "param":
-            return None  # (what callers pass is not looked for here: a loop over a parameter is unknown)
         held = self.resolve(value.children[0], ctx, line, depth)
         if isinstance(held, Lit) and isinstance(held.expr, E.Seq):
             return self._first_known(held.expr.elts, held.ctx, None, depth)
