@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from llmlint.finding import Edit, Finding, Location, Problem, Related, Report, Severity
-from llmlint.ruledoc import RuleMeta, parse_rule_doc
+from llmlint.results.finding import Edit, Finding, Location, Problem, Related, Report, Severity
+from llmlint.ruleset.ruledoc import RuleMeta, parse_rule_doc
 
 RULE_DOC = """\
 +++

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from llmlint.api import lint_paths
-from llmlint.baseline import load_baseline, statement_code
+from llmlint.results.baseline import load_baseline, statement_code
 from llmlint.cli import main
-from llmlint.config import load_config
-from llmlint.registry import all_rules
-from llmlint.sourcelines import SourceLines
+from llmlint.engine.config import load_config
+from llmlint.ruleset.registry import all_rules
+from llmlint.engine.sourcelines import SourceLines
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-app"
 
@@ -252,7 +252,7 @@ def test_corrupt_baseline_named_by_the_configuration_says_where_it_was_named(tmp
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "Error: baseline base.json: invalid JSON: Expecting property name enclosed in double quotes (line 1, column 2) "
-        "(named by pyproject.toml: tool.llmlint.baseline)"
+        "(named by pyproject.toml: tool.llmlint.results.baseline)"
     ]
 
 

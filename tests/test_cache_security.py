@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from llmlint import cache as cache_module
-from llmlint import indexing
+from llmlint.engine import cache as cache_module
+from llmlint.engine import indexfiles as indexing
 from llmlint.api import lint_paths
-from llmlint.cache import CACHE_DIR, INDEX_FORMAT, Cache, open_cache
+from llmlint.engine.cache import CACHE_DIR, INDEX_FORMAT, Cache, open_cache
 from llmlint.cli import main
-from llmlint.config import Config
+from llmlint.engine.config import Config
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-app"
 VERSIONED = f"v{INDEX_FORMAT}"

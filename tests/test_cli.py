@@ -189,16 +189,16 @@ def test_output_format_concise_and_full(project):
 
 def test_progress_line_only_on_a_terminal_and_never_under_quiet(project, monkeypatch):
     import llmlint.cli
-    import llmlint.progress
+    import llmlint.engine.progress
 
-    monkeypatch.setattr(llmlint.progress, "DELAY", 0.0)
+    monkeypatch.setattr(llmlint.engine.progress, "DELAY", 0.0)
     plain = invoke("check", ".", "--select", "LLM101", "--no-cache")  # CliRunner's stderr is not a terminal
     assert "\r" not in plain.stderr and "\x1b" not in plain.stderr
     monkeypatch.setattr(llmlint.cli, "_stderr_is_terminal", lambda: True)
     quiet = invoke("check", ".", "--select", "LLM101", "--no-cache", "-q")
     assert quiet.stderr == ""
-    stopped, stop = [], llmlint.progress.ProgressLine.stop
-    monkeypatch.setattr(llmlint.progress.ProgressLine, "stop", lambda self: (stopped.append(self), stop(self)))
+    stopped, stop = [], llmlint.engine.progress.ProgressLine.stop
+    monkeypatch.setattr(llmlint.engine.progress.ProgressLine, "stop", lambda self: (stopped.append(self), stop(self)))
     result = invoke("check", ".", "--select", "LLM101", "--no-cache")
     assert len(stopped) == 1  # on a (fake) terminal, without -q, the line is up for the run and taken down after it
     assert result.stdout.startswith("warning[LLM101]")  # and stdout, the report, never holds it
@@ -207,7 +207,7 @@ def test_progress_line_only_on_a_terminal_and_never_under_quiet(project, monkeyp
 def test_progress_line_draws_after_the_delay_and_erases_itself():
     import io
 
-    from llmlint import progress
+    from llmlint.engine import progress
 
     now = [100.0]
     stream = io.StringIO()

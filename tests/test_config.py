@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from llmlint.config import (
+from llmlint.engine.config import (
     Config,
     ConfigError,
     apply_overrides,
@@ -17,8 +17,8 @@ from llmlint.config import (
     load_config,
     options_for,
 )
-from llmlint.finding import Severity
-from llmlint.ruledoc import parse_rule_doc
+from llmlint.results.finding import Severity
+from llmlint.ruleset.ruledoc import parse_rule_doc
 
 
 def make_rule(rule_id: str, name: str, severity: str = "warning", options: str = ""):

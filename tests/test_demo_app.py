@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmlint.api import lint_paths
-from llmlint.config import Config
-from llmlint.registry import all_rules
+from llmlint.engine.config import Config
+from llmlint.ruleset.registry import all_rules
 from tests.expectations import actual_findings, expected_findings
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-app"

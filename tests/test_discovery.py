@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from llmlint.config import Config
-from llmlint.discovery import DiscoveryError, compile_pattern, discover
+from llmlint.engine.config import Config
+from llmlint.engine.discovery import DiscoveryError, compile_pattern, discover
 
 
 def touch(root, *names: str) -> None:
@@ -265,8 +265,8 @@ def test_comments_and_blank_lines_are_not_patterns():
 
 
 def test_namespace_folder_inside_a_package_keeps_the_package_name(tmp_path):
-    from llmlint.config import Config
-    from llmlint.discovery import discover
+    from llmlint.engine.config import Config
+    from llmlint.engine.discovery import discover
 
     (tmp_path / "sdk" / "llms" / "chat").mkdir(parents=True)
     (tmp_path / "sdk" / "__init__.py").write_text("", encoding="utf-8")

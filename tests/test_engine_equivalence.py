@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from llmlint import indexing, prefilter
+from llmlint.engine import indexfiles as indexing
+
+from llmlint.engine import prefilter
 from llmlint.api import lint_paths
-from llmlint.config import Config
-from llmlint.discovery import SourceFile
+from llmlint.engine.config import Config
+from llmlint.engine.discovery import SourceFile
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -94,7 +96,7 @@ def test_what_the_pool_caches_serves_a_later_run(tmp_path, monkeypatch):
 
 DIGEST = """\
 import sys
-from llmlint.indexing import _index_one
+from llmlint.engine.indexfiles import _index_one
 path = sys.argv[1]
 data = open(path, "rb").read()
 print(_index_one((path, path, "app.llm", False, data))[2], _index_one((path, path, "app.llm", False, data + b"\\n# touched\\n"))[2])
@@ -207,7 +209,7 @@ def test_a_new_suppression_comment_applies_without_parsing_again(tmp_path, monke
 
 
 def _signed_table(path: Path) -> dict:
-    from llmlint.cache import MAGIC, TAG_BYTES
+    from llmlint.engine.cache import MAGIC, TAG_BYTES
 
     return pickle.loads(path.read_bytes()[len(MAGIC) + TAG_BYTES:])
 

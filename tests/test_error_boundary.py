@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import llmlint.indexer
-import llmlint.indexing
-import llmlint.prefilter
+import llmlint.engine.indexer
+import llmlint.engine.indexfiles
+import llmlint.engine.prefilter
 from llmlint.api import lint_paths
 from llmlint.cli import main
 from llmlint.rules.unbounded_output import UnboundedOutput
@@ -49,7 +49,7 @@ def project(tmp_path, monkeypatch):
 
 
 def _fail_for(path_part: str, error: Exception):
-    real = llmlint.indexer.build_index
+    real = llmlint.engine.indexer.build_index
 
     def build_index(module, path, *args, **kwargs):
         if path_part in path:
@@ -60,7 +60,7 @@ def _fail_for(path_part: str, error: Exception):
 
 
 def test_a_bug_indexing_one_file_skips_that_file_and_the_run_goes_on(project, monkeypatch):
-    monkeypatch.setattr(llmlint.indexer, "build_index", _fail_for("broken.py", RuntimeError("no rule for this node")))
+    monkeypatch.setattr(llmlint.engine.indexer, "build_index", _fail_for("broken.py", RuntimeError("no rule for this node")))
     result = CliRunner().invoke(main, ["check", ".", "--no-cache", "--format", "json", "--select", "LLM102", "--fail-on", "note"])
     assert result.exit_code == 1, result.output
     assert "broken.py: skipped: internal error: RuntimeError: no rule for this node (please report)" in result.stderr.splitlines()
@@ -71,22 +71,22 @@ def test_a_bug_indexing_one_file_skips_that_file_and_the_run_goes_on(project, mo
 
 def test_a_worker_reports_a_bug_indexing_one_file_as_that_file_s_problem(monkeypatch):
     """What a pool worker runs per chunk: one file's failure is its outcome, the next file is still indexed."""
-    monkeypatch.setattr(llmlint.indexer, "build_index", _fail_for("broken.py", KeyError("Lambda")))
+    monkeypatch.setattr(llmlint.engine.indexer, "build_index", _fail_for("broken.py", KeyError("Lambda")))
     jobs = [(name, name, name[:-3], False, CHAT.format(name="ask").encode()) for name in ("broken.py", "good.py")]
-    broken, good = [pickle.loads(out) for out in llmlint.indexing._index_chunk(jobs)]
+    broken, good = [pickle.loads(out) for out in llmlint.engine.indexfiles._index_chunk(jobs)]
     assert broken[0] is None and str(broken[1]) == "broken.py: skipped: internal error: KeyError: 'Lambda' (please report)"
     assert good[0] is not None and good[1] is None
 
 
 def test_a_bug_indexing_one_file_is_not_a_parse_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(llmlint.indexer, "build_index", _fail_for("broken.py", ValueError("bad span")))
+    monkeypatch.setattr(llmlint.engine.indexer, "build_index", _fail_for("broken.py", ValueError("bad span")))
     (tmp_path / "broken.py").write_text(CHAT.format(name="answer"), encoding="utf-8")
     report = lint_paths([tmp_path / "broken.py"], use_cache=False)
     assert [problem.reason for problem in report.problems] == ["internal error: ValueError: bad span (please report)"]
 
 
 def test_a_bug_in_the_pre_filter_or_the_syntax_check_skips_one_file(project, monkeypatch):
-    real_scan, real_check = llmlint.prefilter.scan, llmlint.indexing.check_syntax
+    real_scan, real_check = llmlint.engine.prefilter.scan, llmlint.engine.indexfiles.check_syntax
 
     def scan(data, module, is_package):
         if module == "broken":
@@ -99,8 +99,8 @@ def test_a_bug_in_the_pre_filter_or_the_syntax_check_skips_one_file(project, mon
         return real_check(data, display)
 
     (project / "notes.py").write_text("TODO = ['retry the upload']\n", encoding="utf-8")  # passed over, still checked
-    monkeypatch.setattr(llmlint.prefilter, "scan", scan)
-    monkeypatch.setattr(llmlint.indexing, "check_syntax", check_syntax)
+    monkeypatch.setattr(llmlint.engine.prefilter, "scan", scan)
+    monkeypatch.setattr(llmlint.engine.indexfiles, "check_syntax", check_syntax)
     report = lint_paths(["."], use_cache=False)
     assert [str(p) for p in report.problems] == [
         "broken.py: skipped: internal error: IndexError: tuple index out of range (please report)",
@@ -121,7 +121,7 @@ def test_a_bug_in_the_comment_only_shortcut_falls_back_to_indexing_the_file(proj
         called.append(state.file.display)
         raise AttributeError("'NoneType' object has no attribute 'span'")
 
-    monkeypatch.setattr(llmlint.indexing, "reindex_comments", reindex_comments)
+    monkeypatch.setattr(llmlint.engine.indexfiles, "reindex_comments", reindex_comments)
     second = lint_paths(["."])
     assert called == ["good.py"]
     assert second.problems == [] and [f.sort_key for f in second.findings] == [f.sort_key for f in first.findings]
@@ -151,13 +151,13 @@ def test_a_bug_in_a_rule_is_one_line_a_crash_report_and_exit_2(project, monkeypa
 
 def test_a_bug_in_a_reporter_or_the_inventory_exits_2(project, monkeypatch):
     import llmlint.reporters.json
-    import llmlint.inventory_report
+    import llmlint.reporters.inventory
 
     def broken(*args, **kwargs):
         raise TypeError("Object of type Severity is not JSON serializable")
 
     monkeypatch.setattr(llmlint.reporters.json, "render", broken)
-    monkeypatch.setattr(llmlint.inventory_report, "render_inventory", broken)
+    monkeypatch.setattr(llmlint.reporters.inventory, "render_inventory", broken)
     for command in (["check", ".", "--format", "json", "--no-cache"], ["inventory", ".", "--no-cache"]):
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 2, command
@@ -197,7 +197,7 @@ def test_usage_errors_still_exit_2_with_their_own_message(project):
 
 
 def test_available_cores_follow_the_affinity_mask():
-    cores = llmlint.indexing.available_cores()
+    cores = llmlint.engine.indexfiles.available_cores()
     if hasattr(os, "process_cpu_count"):
         assert cores == os.process_cpu_count()
     elif hasattr(os, "sched_getaffinity"):
@@ -208,8 +208,8 @@ def test_available_cores_follow_the_affinity_mask():
 
 @pytest.mark.parametrize(("jobs", "workers"), [(0, 2), (1, 1), (2, 2), (64, 2)])
 def test_jobs_are_capped_at_the_cores_available(monkeypatch, jobs, workers):
-    monkeypatch.setattr(llmlint.indexing, "available_cores", lambda: 2)
-    assert llmlint.indexing.worker_count(jobs) == workers
+    monkeypatch.setattr(llmlint.engine.indexfiles, "available_cores", lambda: 2)
+    assert llmlint.engine.indexfiles.worker_count(jobs) == workers
 
 
 def test_dash_j_64_starts_no_more_workers_than_cores(tmp_path, monkeypatch):
@@ -231,9 +231,9 @@ def test_dash_j_64_starts_no_more_workers_than_cores(tmp_path, monkeypatch):
             return [fn(item) for item in items]
 
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", InProcessPool)  # (imported when a pool starts)
-    monkeypatch.setattr(llmlint.indexing, "available_cores", lambda: 2)
+    monkeypatch.setattr(llmlint.engine.indexfiles, "available_cores", lambda: 2)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'bots'\n", encoding="utf-8")
-    count = llmlint.indexing.IN_PROCESS_LIMIT + 6
+    count = llmlint.engine.indexfiles.IN_PROCESS_LIMIT + 6
     for i in range(count):
         (tmp_path / f"bot{i}.py").write_text(CHAT.format(name=f"ask{i}"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)

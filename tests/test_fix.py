@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from llmlint.api import lint_paths
 from llmlint.cli import main
-from llmlint.config import Config
+from llmlint.engine.config import Config
 from llmlint.fixes.apply import FileFix, plan_fixes, write_fix
 
 ROOT = Path(__file__).resolve().parent.parent

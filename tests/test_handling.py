@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from llmlint.api import build_analysis
-from llmlint.config import Config
-from llmlint.values import Ctx
+from llmlint.engine.config import Config
+from llmlint.link.values import Ctx
 
 SERVICE = """
     import openai

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import llmlint.api as api
-from llmlint.incremental import referenced_names
-from llmlint.index import ModuleIndex
+from llmlint.engine.incremental import referenced_names
+from llmlint.engine.moduleindex import ModuleIndex
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-app"
 

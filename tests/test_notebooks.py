@@ -13,8 +13,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from llmlint import reporters
 from llmlint.api import lint_paths
-from llmlint.notebook import NotebookError, python_lines, python_source
-from llmlint.registry import all_rules
+from llmlint.engine.notebook import NotebookError, python_lines, python_source
+from llmlint.ruleset.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "fixtures" / "notebooks" / "support-triage"
@@ -272,9 +272,9 @@ def test_the_cache_keys_on_the_code_and_positions_follow_the_notebook(tmp_path, 
     nb = nbformat.reads(notebook("# Intro\n\nWhat the models say.", *cells), as_version=4)
     nb.cells[3].outputs = [new_output("stream", name="stdout", text="ok\n")]
     (tmp_path / "nb.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
-    from llmlint.config import load_config
-    from llmlint.discovery import discover
-    from llmlint.indexing import index_files
+    from llmlint.engine.config import load_config
+    from llmlint.engine.discovery import discover
+    from llmlint.engine.indexfiles import index_files
 
     indexed = index_files(discover(["."], load_config(["."], None, all_rules())).files, str(tmp_path))
     assert indexed.parsed == 0
@@ -286,7 +286,7 @@ def test_the_cache_keys_on_the_code_and_positions_follow_the_notebook(tmp_path, 
 
 
 def test_the_prefilter_reads_code_cells_only(tmp_path):
-    from llmlint.prefilter import scan
+    from llmlint.engine.prefilter import scan
 
     in_markdown = notebook("We call `import openai` here later.", ("import pandas as pd",))
     in_code = notebook("Setup", ("import pandas as pd\nimport openai",))
@@ -303,8 +303,8 @@ def test_a_notebook_buffer_from_standard_input_is_judged_by_cell(tmp_path, monke
 
 
 def test_notebooks_are_discovered_and_checkpoints_are_not(tmp_path, monkeypatch):
-    from llmlint.config import load_config
-    from llmlint.discovery import discover
+    from llmlint.engine.config import load_config
+    from llmlint.engine.discovery import discover
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.ipynb").write_text(notebook(("x = 1",)), encoding="utf-8")
@@ -316,8 +316,8 @@ def test_notebooks_are_discovered_and_checkpoints_are_not(tmp_path, monkeypatch)
 
 def test_the_inventory_gives_a_notebooks_model_calls_by_cell(at_root):
     from llmlint.api import build_analysis
-    from llmlint.config import load_config
-    from llmlint.inventory_report import render_inventory
+    from llmlint.engine.config import load_config
+    from llmlint.reporters.inventory import render_inventory
 
     paths = [str(PROJECT)]
     analysis, problems, _ = build_analysis(paths, load_config(paths, None, all_rules()), use_cache=False)
@@ -413,7 +413,7 @@ def test_the_full_text_format_shows_the_cell_with_the_key_redacted(tmp_path, mon
 
 
 def test_the_readiness_report_names_notebook_call_sites_by_cell(at_root):
-    from llmlint.config import load_config
+    from llmlint.engine.config import load_config
     from llmlint.report import build_report, render_report
     from llmlint.report.costs import Assumptions
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from llmlint.cli import main
-from llmlint.redact import is_key, redact, safe_text
+from llmlint.engine.redact import is_key, redact, safe_text
 
 # The catalog's seven key formats (made-up keys of the real shapes and lengths).
 KEYS = {

@@ -1,4 +1,4 @@
-"""Model-output flow (llmlint.outputflow): which model call's output reaches an expression, and what stops it."""
+"""Model-output flow (llmlint.knowledge.modeloutput): which model call's output reaches an expression, and what stops it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import textwrap
 from pathlib import Path
 
 from llmlint.api import build_analysis
-from llmlint.config import Config
-from llmlint.outputflow import JSON_MODE, PARSED, TOOL, model_output
-from llmlint.values import Ctx
+from llmlint.engine.config import Config
+from llmlint.knowledge.modeloutput import JSON_MODE, PARSED, TOOL, model_output
+from llmlint.link.values import Ctx
 
 
 def analyse(tmp_path: Path, files: dict[str, str]):

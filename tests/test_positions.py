@@ -11,9 +11,9 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from llmlint import indexer as index_module
-from llmlint.positions import AstPositions, PositionMismatch
-from llmlint.sourcelines import comment_lines
+from llmlint.engine import indexer as index_module
+from llmlint.engine.positions import AstPositions, PositionMismatch
+from llmlint.engine.sourcelines import comment_lines
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

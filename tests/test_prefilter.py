@@ -3,10 +3,10 @@ keeping only those changes no finding)."""
 
 from __future__ import annotations
 
-from llmlint.config import Config
-from llmlint.discovery import discover
-from llmlint.indexing import survey
-from llmlint.prefilter import relevant_closure, scan
+from llmlint.engine.config import Config
+from llmlint.engine.discovery import discover
+from llmlint.engine.indexfiles import survey
+from llmlint.engine.prefilter import relevant_closure, scan
 
 
 def kept(root) -> set[str]:

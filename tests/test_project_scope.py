@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from llmlint.api import lint_paths
-from llmlint.config import Config
+from llmlint.engine.config import Config
 
 CALL = '''\
 import litellm

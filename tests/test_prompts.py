@@ -1,4 +1,4 @@
-"""Prompt assembly (llmlint.prompts): what text a model call sends, as far as it can be known statically."""
+"""Prompt assembly (llmlint.knowledge.prompts): what text a model call sends, as far as it can be known statically."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from llmlint.api import build_analysis
-from llmlint.config import Config
-from llmlint.prompts import Hole, count_tasks, estimate_tokens, prompt_of, requests_of, task_instructions
+from llmlint.engine.config import Config
+from llmlint.knowledge.prompts import Hole, count_tasks, estimate_tokens, prompt_of, requests_of, task_instructions
 
 
 def analyse(tmp_path: Path, files: dict[str, str]):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from llmlint.registry import all_rules
-from llmlint.ruletable import render_rule_table
+from llmlint.ruleset.registry import all_rules
+from llmlint.ruleset.ruletable import render_rule_table
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

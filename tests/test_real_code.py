@@ -7,7 +7,7 @@ import sysconfig
 import pytest
 
 from llmlint.api import lint_paths
-from llmlint.config import Config
+from llmlint.engine.config import Config
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 
 import llmlint
 from llmlint import reporters
-from llmlint.finding import Edit, Location, Problem, Report
+from llmlint.results.finding import Edit, Location, Problem, Report
 from llmlint.reporters import github, text
 from llmlint.reporters import json as json_reporter
 from tests.report_samples import finding, make_rule, sample_report, sample_rules, sample_source_lines
@@ -262,7 +262,7 @@ def test_github_escapes_message_and_properties():
     line = github.render(Report(findings=[odd]), {}).rstrip("\n")
     assert "\n" not in line
     assert line.startswith("::warning file=dir%2C1/a%3Ab%25.py,line=2,")
-    # a finding's message never holds a raw CR or LF (llmlint.redact.safe_text): they show escaped, on one line
+    # a finding's message never holds a raw CR or LF (llmlint.engine.redact.safe_text): they show escaped, on one line
     assert line.endswith("::100%25 sure\\r\\nreally: yes, sir.%0A%0AFix: x")
     assert github.escape_data("a\r\nb%") == "a%0D%0Ab%25"
 
@@ -311,7 +311,7 @@ def test_edit_spans_are_reported_as_given():
 
 
 def test_sarif_short_description_is_the_rule_document_title():
-    from llmlint.registry import all_rules
+    from llmlint.ruleset.registry import all_rules
     from llmlint.reporters import sarif
 
     rules = all_rules()
@@ -347,7 +347,7 @@ def demo_report():
 
 
 def test_demo_app_output_has_no_line_over_200_characters(demo_report):
-    from llmlint.registry import all_rules
+    from llmlint.ruleset.registry import all_rules
 
     assert demo_report.findings
     output = text.render(demo_report, all_rules())  # the default format: concise lines add the path in front

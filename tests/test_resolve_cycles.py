@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from llmlint.api import build_analysis
-from llmlint.config import Config
-from llmlint.project import MAX_DEPTH
-from llmlint.tabling import Table
-from llmlint.values import Ctx, Obj
+from llmlint.engine.config import Config
+from llmlint.link.project import MAX_DEPTH
+from llmlint.link.tabling import Table
+from llmlint.link.values import Ctx, Obj
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "inventory" / "shared_client.py"
 DRAFT, REVIEW = 12, 20  # the lines of the two model calls: `self.client.chat...` in draft, `client.chat...` in review

@@ -13,7 +13,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from llmlint import indexing
+from llmlint.engine import indexfiles as indexing
 from llmlint.api import lint_paths
 from llmlint.cli import main
 
@@ -343,7 +343,7 @@ def test_lone_cr_suppression_comment_applies(project):
 
 def test_prefilter_reads_lone_cr_lines(project):
     """The pre-filter's import scan sees every line of a lone-CR file (it once read it as one line)."""
-    from llmlint.prefilter import scan
+    from llmlint.engine.prefilter import scan
 
     data = LOGGED_CHAT.replace("\n", "\r").encode("utf-8")
     assert scan(data, "chat", False)[:2] == scan(LOGGED_CHAT.encode("utf-8"), "chat", False)[:2] == (True, ("logging", "openai:OpenAI"))

@@ -17,10 +17,10 @@ import hypothesmith
 import pytest
 
 from llmlint.api import build_analysis, lint_paths
-from llmlint.config import Config
-from llmlint.index import MODULE_SCOPE
-from llmlint.indexing import index_digest
-from llmlint.source import parse_and_index
+from llmlint.engine.config import Config
+from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.engine.indexfiles import index_digest
+from llmlint.engine.source import parse_and_index
 
 CALL = 'client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": question}])'
 
@@ -236,7 +236,7 @@ def test_ten_thousand_model_calls_in_one_scope(tmp_path, scope):
 PEAK = """
 import resource, sys
 from llmlint.api import build_analysis, lint_paths
-from llmlint.config import Config
+from llmlint.engine.config import Config
 report = lint_paths([sys.argv[1]], Config(root=sys.argv[1]), jobs=1, use_cache=False)
 try:  # this process's own peak: Linux keeps ru_maxrss across exec, so it would count the forking pytest worker's
     with open("/proc/self/status") as status:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from llmlint.api import lint_paths
-from llmlint.config import Config
-from llmlint.registry import all_rules
+from llmlint.engine.config import Config
+from llmlint.ruleset.registry import all_rules
 from tests.expectations import actual_findings, expected_findings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 import llmlint
-from llmlint.finding import Edit, Location, Problem, Related, Report
+from llmlint.results.finding import Edit, Location, Problem, Related, Report
 from llmlint.reporters import sarif
 from tests.report_samples import finding, make_rule, sample_report, sample_rules
 
@@ -423,7 +423,7 @@ def test_sarif_from_the_repository_root_and_from_a_subfolder_is_the_same(tmp_pat
 
 
 def test_no_provenance_without_a_remote_and_git_metadata_is_read_defensively(tmp_path):
-    from llmlint.gitinfo import revision_and_remote
+    from llmlint.engine.gitinfo import revision_and_remote
 
     _git_repository(tmp_path)
     (tmp_path / ".git" / "config").write_text("[core]\n\tbare = false\n", encoding="utf-8")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from llmlint.finding import Finding, Location, Severity
-from llmlint.ruledoc import parse_rule_doc
-from llmlint.suppress import Suppression, UnusedSuppression, filter_findings, parse_suppressions
+from llmlint.results.finding import Finding, Location, Severity
+from llmlint.ruleset.ruledoc import parse_rule_doc
+from llmlint.results.suppress import Suppression, UnusedSuppression, filter_findings, parse_suppressions
 
 
 def make_rule(rule_id: str, name: str):

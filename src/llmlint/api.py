@@ -7,13 +7,13 @@ import gc
 import hashlib
 import os
 
-from llmlint.config import Config, config_fingerprint, is_enabled, load_config, options_for
-from llmlint.discovery import Discovery, discover
-from llmlint.finding import Report
-from llmlint.indexing import cached_entry, index_files
-from llmlint.registry import all_rules, instantiate
-from llmlint.scope import analysis_scope, covers
-from llmlint.suppress import suppression_comments
+from llmlint.engine.config import Config, config_fingerprint, is_enabled, load_config, options_for
+from llmlint.engine.discovery import Discovery, discover
+from llmlint.results.finding import Report
+from llmlint.engine.indexfiles import cached_entry, index_files
+from llmlint.ruleset.registry import all_rules, instantiate
+from llmlint.engine.scope import analysis_scope, covers
+from llmlint.results.suppress import suppression_comments
 
 
 def lint_paths(
@@ -40,7 +40,7 @@ def lint_paths(
     rules = all_rules()
     config = config or load_config(paths, None, rules)
     if baseline is None and config.baseline:
-        from llmlint.baseline import load_baseline
+        from llmlint.results.baseline import load_baseline
 
         baseline = load_baseline(config.baseline)
     with collector_paused():
@@ -66,7 +66,7 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
         record = (findings, *_suppression_facts(analysis, findings))
         if cache is not None:
             cache.put_run(run_key, record)
-            from llmlint.incremental import name_counts
+            from llmlint.engine.incremental import name_counts
 
             cache.put_names(run_key, name_counts(analysis.project.indexes.values()))
     findings, comments, statements = record
@@ -83,11 +83,11 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
                     files_checked=sum(f.display not in skipped for f in named.files))
     keys = {state.file.path: state.key for state in indexed.states}  # what was checked, for --fix to compare
     report.sources = {f.display: (f.path, keys.get(f.path), f.module, f.is_package) for f in named.files if f.display not in skipped}
-    from llmlint.suppress import filter_findings
+    from llmlint.results.suppress import filter_findings
 
     result = filter_findings(findings, comments, statements, rules)
     if any(f.path.endswith(".ipynb") for f in found.files):  # positions in notebooks given by cell
-        from llmlint.notebook import place_in_notebooks
+        from llmlint.engine.notebook import place_in_notebooks
 
         place_in_notebooks(result, found.files, buffers)
     report.findings = sorted(set(result.kept), key=lambda f: f.sort_key)
@@ -99,8 +99,8 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
 def _apply_baseline(report: Report, baseline, paths, config: Config, rules, buffers) -> None:
     """Drop the findings `baseline` holds; its entries left over count as unused where this run checked their file
     with their rule (a file not named, skipped or per-file-ignored says nothing about them)."""
-    from llmlint.baseline import source_reader
-    from llmlint.gitinfo import report_base
+    from llmlint.results.baseline import source_reader
+    from llmlint.engine.gitinfo import report_base
 
     base = report_base()
     found = len(report.findings)
@@ -156,8 +156,8 @@ def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, p
 
 
 def _analysis(found, indexed):
-    from llmlint.analysis import Analysis  # linking's modules load only when a run links
-    from llmlint.project import Project
+    from llmlint.link.analysis import Analysis  # linking's modules load only when a run links
+    from llmlint.link.project import Project
 
     displays = {f.path: f.display for f in found.files}
     roots = {f.path: f.project_root for f in found.files}
@@ -192,7 +192,7 @@ def _suppression_facts(analysis: Analysis, findings) -> tuple:
 def _carried_over(found, indexed, config: Config, run_key: str):
     """The last run's record, when the only code edits since are ones no rule can see (incremental.py); stored
     under `run_key` too. None otherwise: the project is linked again."""
-    from llmlint.incremental import after_edit, invisible_edit
+    from llmlint.engine.incremental import after_edit, invisible_edit
 
     cache = indexed.cache
     edited = {path: known for path, known in indexed.edited.items() if known[1] != indexed.digests.get(path)}

@@ -81,7 +81,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
           fix, show_diff, unsafe_fixes, output_format):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
     from llmlint.api import lint_paths
-    from llmlint.redact import safe_text
+    from llmlint.engine.redact import safe_text
     from llmlint.reporters import render
     from llmlint.reporters.text import project_notes, summary
     from llmlint.reporters.text import statistics as render_statistics
@@ -114,7 +114,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
         return
     if fmt in ("json", "sarif") and not statistics and any(f.autofixes for f in report.findings):
         # their readers apply text replacements: the fixes' edits (libcst loads only for a file whose edits the cache does not hold)
-        from llmlint.cache import open_cache
+        from llmlint.engine.cache import open_cache
         from llmlint.fixes.edits import with_edits
 
         report.findings = with_edits(report, unsafe=unsafe, cache=None if no_cache else open_cache(config.root))
@@ -151,7 +151,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
 def inventory(paths, fmt, output, config_file, no_cache, unresolved):
     """List every model call: the LLM bill of materials of a repository."""
     from llmlint.api import build_analysis
-    from llmlint.inventory_report import render_inventory
+    from llmlint.reporters.inventory import render_inventory
 
     paths = list(paths) or ["."]
     _check_output(output)
@@ -193,10 +193,10 @@ def report(paths, fmt, output, config_file, no_cache, requests_per_month, chars_
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", help="Output format.")
 def list_rules(fmt):
     """List every rule: id, name, severity, gap and what it flags."""
-    from llmlint.registry import all_rules
+    from llmlint.ruleset.registry import all_rules
 
     if fmt == "markdown":
-        from llmlint.ruletable import render_rule_table
+        from llmlint.ruleset.ruletable import render_rule_table
 
         click.echo(render_rule_table(all_rules()), nl=False)
         return
@@ -208,7 +208,7 @@ def list_rules(fmt):
 @click.argument("rule")
 def explain(rule):
     """Print the document of RULE (an id such as LLM101 or a name such as missing-timeout)."""
-    from llmlint.registry import find_rule
+    from llmlint.ruleset.registry import find_rule
 
     meta = find_rule(rule)
     if meta is None:
@@ -220,7 +220,7 @@ def explain(rule):
 @click.argument("paths", nargs=-1, type=click.Path())
 def clean(paths):
     """Remove the .llmlint_cache/ folders of the given project roots (default: the current folder)."""
-    from llmlint.cache import clean as clean_cache
+    from llmlint.engine.cache import clean as clean_cache
 
     for path in paths or ["."]:
         if clean_cache(path):
@@ -248,15 +248,15 @@ def _output_format(fmt: str | None, output_format: str | None, statistics: bool)
 def _source_lines(buffers):
     """The source lines the full text format shows: files under the folder reported paths are relative to, or the
     buffer read from standard input."""
-    from llmlint.gitinfo import report_base
+    from llmlint.engine.gitinfo import report_base
     from llmlint.reporters.text import read_source_lines
 
     return read_source_lines(report_base(), buffers)
 
 
 def _progress_line(quiet: bool):
-    """A progress line on stderr for a long run, only on a terminal and never under -q (llmlint.progress)."""
-    from llmlint.progress import progress_line
+    """A progress line on stderr for a long run, only on a terminal and never under -q (llmlint.engine.progress)."""
+    from llmlint.engine.progress import progress_line
 
     return progress_line(enabled=not quiet and _stderr_is_terminal())
 
@@ -269,9 +269,9 @@ def _stderr_is_terminal() -> bool:
 
 
 def _load_config(paths, config_file, select, ignore, fail_on):
-    from llmlint.config import ConfigError, apply_overrides, load_config
-    from llmlint.redact import safe_text
-    from llmlint.registry import all_rules
+    from llmlint.engine.config import ConfigError, apply_overrides, load_config
+    from llmlint.engine.redact import safe_text
+    from llmlint.ruleset.registry import all_rules
 
     rules = all_rules()
     try:
@@ -288,7 +288,7 @@ def _apply_fixes(report, lint, *, unsafe: bool, write: bool, quiet: bool, output
     """`--diff`: print what the fixes change and exit (1 when there is something to fix). `--fix`: write them,
     then check again and return the report of what is left."""
     from llmlint.fixes.apply import plan_fixes, write_fix
-    from llmlint.redact import safe_text
+    from llmlint.engine.redact import safe_text
 
     plan = plan_fixes(report, unsafe=unsafe)
     lines = list(plan.skipped)
@@ -337,20 +337,20 @@ def _load_baseline(given: str | None, config):
     cannot be read or is not a baseline is one `Error:` line."""
     if given is None and not config.baseline:
         return None
-    from llmlint.baseline import BaselineError, load_baseline
+    from llmlint.results.baseline import BaselineError, load_baseline
 
     try:
         return load_baseline(given) if given is not None else load_baseline(config.baseline)
     except BaselineError as error:
         if given is None:
-            key = "tool.llmlint.baseline" if os.path.basename(config.path or "") == "pyproject.toml" else "baseline"
+            key = "tool.llmlint.results.baseline" if os.path.basename(config.path or "") == "pyproject.toml" else "baseline"
             raise OneLineError(f"{error} (named by {_shown(config.path)}: {key})") from None
         raise OneLineError(str(error)) from None
 
 
 def _write_baseline(target: str, report, buffers, quiet: bool) -> None:
-    from llmlint.baseline import BaselineError, source_reader, write_baseline
-    from llmlint.redact import safe_text
+    from llmlint.results.baseline import BaselineError, source_reader, write_baseline
+    from llmlint.engine.redact import safe_text
 
     try:
         entries = write_baseline(target, report.findings, source_reader(buffers))
@@ -366,7 +366,7 @@ def _write_baseline(target: str, report, buffers, quiet: bool) -> None:
 
 
 def _shown(path: str | None) -> str:
-    from llmlint.redact import safe_text
+    from llmlint.engine.redact import safe_text
 
     if not path:
         return ""
@@ -394,7 +394,7 @@ def _crash(error: Exception) -> None:
     import tempfile
     import traceback
 
-    from llmlint.redact import redact, safe_text
+    from llmlint.engine.redact import redact, safe_text
 
     trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     header = f"llmlint {__version__}, Python {platform.python_version()} on {platform.platform()}\ncommand: {sys.argv!r}\n\n"
@@ -422,7 +422,7 @@ def _exit(code: int) -> None:
 
 
 def _run(action):
-    from llmlint.discovery import DiscoveryError
+    from llmlint.engine.discovery import DiscoveryError
 
     try:
         return action()

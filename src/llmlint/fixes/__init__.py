@@ -7,8 +7,8 @@ are unsafe (only with `--unsafe-fixes`) is said, with the reason, in each rule's
 
 from __future__ import annotations
 
-from llmlint import exprs as E
-from llmlint.finding import Autofix, Change
+from llmlint.engine import exprs as E
+from llmlint.results.finding import Autofix, Change
 
 # Where a timeout keyword is valid, by SDK family: on the client's (or chat model's) constructor, on the call.
 TIMEOUT_PLACES = {
@@ -191,7 +191,7 @@ def _used_only_by(analysis, path: str, calls: set, same) -> bool:
     `calls`, or hands the client (or one of its attributes) to something."""
     project = analysis.project
     module = project.indexes[path].module
-    from llmlint.values import Ctx
+    from llmlint.link.values import Ctx
 
     for idx in project.indexes.values():
         if idx.path != path and not _imports_from(idx, module):

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from llmlint.cache import cache_key
-from llmlint.finding import Autofix, Change, Edit, Location, Report
+from llmlint.engine.cache import cache_key
+from llmlint.results.finding import Autofix, Change, Edit, Location, Report
 from llmlint.fixes.edits import chosen_fix
-from llmlint.redact import safe_text
+from llmlint.engine.redact import safe_text
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from llmlint.finding import Autofix, Finding, Report
+from llmlint.results.finding import Autofix, Finding, Report
 
 
 def chosen_fix(finding: Finding, report: Report, unsafe: bool) -> Autofix | None:

@@ -8,8 +8,11 @@ composed at each call and followed back from a parameter to the arguments of the
 (`calls.py`). A `core.Query` configures it, as a CodeQL configuration does: which calls are sources, how a value
 passes through a call, an attribute or a subscript, and which names and conditions are barriers. The queries are:
 
-- `outputflow.ModelOutput`: model output into `eval`, `json.loads`, templates (barriers: validators, allow-lists);
-- `promptflow.PromptText`: a value (a file read, fetched documents) into a model call's prompt, unbounded
+- `knowledge/modeloutput.ModelOutput`: model output into `eval`, `json.loads`, templates (barriers: validators, allow-lists);
+- `knowledge/prompttext.PromptText` (and `ProgramInput`): a value (a file read, fetched documents) into a model call's prompt, unbounded
   (barriers: slices, one element, bounding calls, a condition that measures it);
-- `retrieval.FetchedDocuments`: the documents a retrieval call fetched.
+- `knowledge/retrieval.FetchedDocuments`: the documents a retrieval call fetched.
+
+`graph.py` carries facts along the call graph instead (an error escaping from an entry point, the event loop a sync
+callee runs on).
 """

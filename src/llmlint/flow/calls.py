@@ -3,8 +3,8 @@ parameter, which parameters receive some arguments, and the call sites that call
 
 from __future__ import annotations
 
-from llmlint import exprs as E
-from llmlint.values import Ctx, Func
+from llmlint.engine import exprs as E
+from llmlint.link.values import Ctx, Func
 
 
 def positional_parameters(fn) -> list:

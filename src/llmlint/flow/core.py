@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmlint import exprs as E
-from llmlint.bindings import scope_lookup
+from llmlint.engine import exprs as E
+from llmlint.link.bindings import scope_lookup
 from llmlint.flow.calls import argument_for, calls_into
 from llmlint.flow.reaching import bindings_table, reaching
-from llmlint.index import MODULE_SCOPE
-from llmlint.values import Ctx, Ext, Func
+from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.link.values import Ctx, Ext, Func
 
 MAX_DEPTH = 40
 TRANSPARENT = ("BooleanOperation", "unpack", "for", "Starred", "with")  # Unknown kinds whose children are the value

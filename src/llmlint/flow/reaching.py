@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from llmlint import exprs as E
+from llmlint.engine import exprs as E
 
 PLAIN = frozenset({"=", "with", "for"})  # bindings that give a name a new value
 

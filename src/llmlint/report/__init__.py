@@ -14,10 +14,10 @@ def build_report(paths, config, assumptions: Assumptions, *, price_date=None, us
     """(the assessment document, the files that could not be checked). One analysis serves the findings and the
     cost and latency model; findings are those `llmlint check` reports for the same files, suppressions applied."""
     from llmlint.api import _check, _suppression_facts, build_analysis
-    from llmlint.registry import all_rules
+    from llmlint.ruleset.registry import all_rules
     from llmlint.report.assess import assess
     from llmlint.report.prices import PriceTable
-    from llmlint.suppress import filter_findings
+    from llmlint.results.suppress import filter_findings
 
     rules = all_rules()
     analysis, problems, _ = build_analysis(paths, config, use_cache=use_cache)
@@ -26,7 +26,7 @@ def build_report(paths, config, assumptions: Assumptions, *, price_date=None, us
     findings = sorted(set(filter_findings(findings, comments, statements, rules).kept), key=lambda f: f.sort_key)
     document = assess(analysis, findings, rules, PriceTable(price_date), assumptions, paths)
     if any(idx.path.endswith(".ipynb") for idx in analysis.project.indexes.values()):  # notebook positions by cell
-        from llmlint.notebook import place_mentions
+        from llmlint.engine.notebook import place_mentions
 
         document = place_mentions(document, {analysis.display(i.path): i.path for i in analysis.project.indexes.values()},
                                   findings)

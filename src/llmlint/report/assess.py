@@ -10,11 +10,11 @@ import os
 from decimal import Decimal
 
 from llmlint import __version__
-from llmlint import exprs as E
-from llmlint.redact import safe_text
+from llmlint.engine import exprs as E
+from llmlint.engine.redact import safe_text
 from llmlint.report.costs import Assumptions, CallCost, cost_calls, request_cost
 from llmlint.report.latency import latency_by_entry
-from llmlint.values import Ctx, Ext, Lit, Obj
+from llmlint.link.values import Ctx, Ext, Lit, Obj
 
 SCHEMA_VERSION = 1
 READY, AT_RISK, NOT_READY = "ready", "at risk", "not ready"
@@ -117,7 +117,7 @@ def _affected(analysis, findings, costs) -> dict:
     holding it."""
     import networkx as nx
 
-    from llmlint.prompts import requests_of
+    from llmlint.knowledge.prompts import requests_of
 
     by_line: dict = {}
     for c in analysis.model_calls:
@@ -277,7 +277,7 @@ def _costs(analysis, costs: list[CallCost], findings, prices, a: Assumptions) ->
 
 
 def _savings(analysis, costs, findings, prices, a: Assumptions) -> list:
-    from llmlint.modeltiers import tier_table
+    from llmlint.knowledge.modeltiers import tier_table
 
     volume = a.requests_per_month
     found = []

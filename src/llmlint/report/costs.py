@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from llmlint import exprs as E
-from llmlint.settings import UNKNOWN, number
-from llmlint.values import Ctx, Func
+from llmlint.engine import exprs as E
+from llmlint.knowledge.settings import UNKNOWN, number
+from llmlint.link.values import Ctx, Func
 
 _BLANKS = re.compile(r"[ \t]{2,}")  # as prompts.estimate_tokens: indentation runs count as one character
 
@@ -75,7 +75,7 @@ class CallCost:
 
 def prompt_estimate(analysis, call, assumptions: Assumptions) -> tuple[int, int, int]:
     """(known characters, unknown values, tokens) of the request `call` sends with the most known text."""
-    from llmlint.prompts import requests_of
+    from llmlint.knowledge.prompts import requests_of
 
     best = (0, 0, 0)
     for request in requests_of(analysis, call):
@@ -149,9 +149,9 @@ def _key(call) -> tuple:
 
 def documents_by_call(analysis) -> dict:
     """{(path, line, col) of a model call: [DocumentInput]}: the retrieved documents each call's prompt receives,
-    found the way LLM002 follows them (retrieval.documents_source for joins, promptflow for fetched results)."""
-    from llmlint.promptflow import PromptFlow
-    from llmlint.retrieval import documents_source, find_retrievals
+    found the way LLM002 follows them (retrieval.documents_source for joins, prompttext for fetched results)."""
+    from llmlint.knowledge.prompttext import PromptFlow
+    from llmlint.knowledge.retrieval import documents_source, find_retrievals
     from llmlint.rules.retrieval_firehose import _iterable  # which documents a join goes over, as LLM002 reads it
 
     project = analysis.project

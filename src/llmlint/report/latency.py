@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from llmlint import exprs as E
-from llmlint.index import MODULE_SCOPE
-from llmlint.modelcalls import UNBOUNDED
-from llmlint.settings import UNKNOWN, number
-from llmlint.values import Ctx, Ext
+from llmlint.engine import exprs as E
+from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.knowledge.modelcalls import UNBOUNDED
+from llmlint.knowledge.settings import UNKNOWN, number
+from llmlint.link.values import Ctx, Ext
 
 # Retries an SDK makes by itself when `max_retries` is not set, and its backoff between them (initial, cap in s).
 SDK_RETRIES = {"openai": (2, 0.5, 8.0), "anthropic": (2, 0.5, 8.0)}
@@ -65,7 +65,7 @@ def entry_points(analysis) -> list[tuple[str, str, str]]:
     """(path, qualname, label) of every entry point that reaches a model call: the framework entry points
     entrypoints.py recognises (routes, handlers, chat apps, CLI loops; conversational or not), then each function
     or module that reaches one and that nothing in the project calls."""
-    from llmlint import entrypoints as ep
+    from llmlint.knowledge import entrypoints as ep
 
     project, reaching = analysis.project, analysis.reaches_model
     found: dict = {}
@@ -106,7 +106,7 @@ def _reached(graph, node) -> set:
 
 
 def latency_by_entry(analysis) -> list[EntryLatency]:
-    from llmlint.retry import find_retries
+    from llmlint.knowledge.retry import find_retries
 
     retries = [r for r in find_retries(analysis) if r.kind != "client"]
     graph = analysis.callgraph
@@ -196,7 +196,7 @@ def call_latency(analysis, call, policies, global_roots) -> CallLatency:
 
 def _sdk_retries(analysis, call) -> tuple:
     """(retries the SDK makes by itself or None when unknown, the longest total wait between them)."""
-    from llmlint.retry import _retry_count
+    from llmlint.knowledge.retry import _retry_count
 
     setting = call.settings.get("max_retries")
     family = call.model_family or call.family

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-from llmlint.finding import Finding, Report
-from llmlint.redact import safe_text
-from llmlint.ruledoc import RuleMeta
+from llmlint.results.finding import Finding, Report
+from llmlint.engine.redact import safe_text
+from llmlint.ruleset.ruledoc import RuleMeta
 
 FORMATS = ("text", "json", "sarif", "github")
 

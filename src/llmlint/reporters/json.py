@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 from llmlint import __version__
-from llmlint.finding import Finding, Location, Report
-from llmlint.redact import redact, safe_text
-from llmlint.ruledoc import RuleMeta
+from llmlint.results.finding import Finding, Location, Report
+from llmlint.engine.redact import redact, safe_text
+from llmlint.ruleset.ruledoc import RuleMeta
 
 SCHEMA_VERSION = 1
 

@@ -16,11 +16,11 @@ import attr
 import sarif_om as om
 
 from llmlint import __version__
-from llmlint.finding import Finding, Location, Report, Severity
-from llmlint.gitinfo import report_base, repository_top, revision_and_remote
-from llmlint.redact import redact, safe_text
+from llmlint.results.finding import Finding, Location, Report, Severity
+from llmlint.engine.gitinfo import report_base, repository_top, revision_and_remote
+from llmlint.engine.redact import redact, safe_text
 from llmlint.reporters import message_and_fix
-from llmlint.ruledoc import RuleMeta
+from llmlint.ruleset.ruledoc import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # No informationUri or helpUri: llmlint has no public home page yet, and a link that does not exist is worse than

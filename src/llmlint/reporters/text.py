@@ -29,9 +29,9 @@ import unicodedata
 from collections import Counter
 from typing import Callable, Optional
 
-from llmlint.finding import Finding, Location, Report, Severity
-from llmlint.redact import KEY_PATTERN, is_key, redact_key, safe_text
-from llmlint.ruledoc import RuleMeta
+from llmlint.results.finding import Finding, Location, Report, Severity
+from llmlint.engine.redact import KEY_PATTERN, is_key, redact_key, safe_text
+from llmlint.ruleset.ruledoc import RuleMeta
 
 STYLES = ("full", "concise")
 CONTEXT_LINES = 2  # source lines shown above and below a span (ruff's default)
@@ -83,7 +83,7 @@ def render(
     if style == "concise":
         return "".join(concise_line(f, color) + "\n" for f in report.findings)
     if source_lines is None and report.findings:
-        from llmlint.gitinfo import report_base
+        from llmlint.engine.gitinfo import report_base
 
         source_lines = read_source_lines(report_base())
     keys = _key_spans(report.findings)
@@ -297,7 +297,7 @@ def _read_lines(path: str, buffers: dict) -> list[str] | None:
             with open(path, "rb") as handle:
                 data = handle.read(50_000_000 if cell else 2_000_000)
         if cell:
-            from llmlint.notebook import cell_source_lines
+            from llmlint.engine.notebook import cell_source_lines
 
             return cell_source_lines(data, int(cell))
         if isinstance(data, str):

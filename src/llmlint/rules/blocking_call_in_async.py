@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from llmlint import exprs as E
+from llmlint.engine import exprs as E
 from llmlint.flow.graph import chain as loop_chain
 from llmlint.fixes import async_client_fix
-from llmlint.handling import in_test_module
-from llmlint.rule import Rule, as_written
+from llmlint.knowledge.handling import in_test_module
+from llmlint.ruleset.rule import Rule, as_written
 
 # The awaitable spelling of a blocking method, by the method's name on the call.
 ASYNC_METHODS = {

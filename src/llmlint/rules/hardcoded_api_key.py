@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmlint.rule import Rule
+from llmlint.ruleset.rule import Rule
 
 
 class HardcodedApiKey(Rule):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from llmlint import exprs as E
-from llmlint.finding import Related
+from llmlint.engine import exprs as E
+from llmlint.results.finding import Related
 from llmlint.fixes import timeout_fix
-from llmlint.modelcalls import UNBOUNDED
-from llmlint.rule import Rule, as_written, place
-from llmlint.settings import UNKNOWN, http_client_timeout, timeout_seconds
+from llmlint.knowledge.modelcalls import UNBOUNDED
+from llmlint.ruleset.rule import Rule, as_written, place
+from llmlint.knowledge.settings import UNKNOWN, http_client_timeout, timeout_seconds
 
 # Module attributes that set a timeout for every call of an SDK (`litellm.request_timeout = 30`).
 GLOBAL_TIMEOUTS = {"openai.timeout", "openai.request_timeout", "litellm.request_timeout", "litellm.timeout"}

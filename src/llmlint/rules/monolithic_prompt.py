@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from llmlint.finding import Related
-from llmlint.index import Span
-from llmlint.prompts import concat, requests_of, task_instructions
-from llmlint.rule import Rule, as_written, place
+from llmlint.results.finding import Related
+from llmlint.engine.moduleindex import Span
+from llmlint.knowledge.prompts import concat, requests_of, task_instructions
+from llmlint.ruleset.rule import Rule, as_written, place
 
 MAX_RELATED = 6
 

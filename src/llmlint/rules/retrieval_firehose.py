@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from llmlint import exprs as E
-from llmlint.promptflow import PromptFlow, is_dynamic
-from llmlint.retrieval import documents_source, find_retrievals, is_reranked
-from llmlint.rule import Rule, as_written, place
-from llmlint.values import Ctx, Obj
+from llmlint.engine import exprs as E
+from llmlint.knowledge.prompttext import PromptFlow, is_dynamic
+from llmlint.knowledge.retrieval import documents_source, find_retrievals, is_reranked
+from llmlint.ruleset.rule import Rule, as_written, place
+from llmlint.link.values import Ctx, Obj
 
 OPENERS = {"open", "io.open", "codecs.open", "aiofiles.open"}
 FILE_PARAMS = ("UploadFile", "FileStorage", "IO", "TextIO", "BinaryIO", "TextIOWrapper", "BufferedReader")

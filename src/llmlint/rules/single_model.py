@@ -6,12 +6,12 @@ import os
 import re
 from collections import defaultdict
 
-from llmlint import exprs as E
-from llmlint.finding import Related, Severity
-from llmlint.index import MODULE_SCOPE, Span
-from llmlint.modeltiers import CHEAP, EXPENSIVE, normalise, tier_table
-from llmlint.rule import Rule
-from llmlint.taskkind import classify_call
+from llmlint.engine import exprs as E
+from llmlint.results.finding import Related, Severity
+from llmlint.engine.moduleindex import MODULE_SCOPE, Span
+from llmlint.knowledge.modeltiers import CHEAP, EXPENSIVE, normalise, tier_table
+from llmlint.ruleset.rule import Rule
+from llmlint.knowledge.taskkind import classify_call
 
 # Routing, cascades and fallbacks: a project with any of these already chooses between models.
 _ROUTER_IMPORTS = re.compile(r"^litellm\.(?:Router|router)\b|(?:RouterChain|MultiPromptChain|RouterQueryEngine|RouterRetriever"

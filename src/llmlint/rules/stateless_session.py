@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from llmlint.conversation import judge
-from llmlint.entrypoints import CLI_LOOP, find_entry_points
-from llmlint.finding import Related
-from llmlint.rule import Rule, callee_text
+from llmlint.knowledge.conversation import judge
+from llmlint.knowledge.entrypoints import CLI_LOOP, find_entry_points
+from llmlint.results.finding import Related
+from llmlint.ruleset.rule import Rule, callee_text
 
 STORE_FIX = ("keep the conversation in a store keyed by session or user id, and send the recent turns (capped by tokens) "
              "plus a running summary with each request")

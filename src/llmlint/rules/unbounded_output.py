@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from llmlint.finding import Related
+from llmlint.results.finding import Related
 from llmlint.fixes import output_cap_fix
-from llmlint.handling import in_test_module
-from llmlint.modelcalls import is_generation_api
-from llmlint.rule import Rule, as_written
+from llmlint.knowledge.handling import in_test_module
+from llmlint.knowledge.modelcalls import is_generation_api
+from llmlint.ruleset.rule import Rule, as_written
 
 # APIs whose output cap sits inside a JSON body or a provider-specific blob the analysis does not open.
 OPAQUE_APIS = {"bedrock.invoke_model"}

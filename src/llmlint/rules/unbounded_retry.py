@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from llmlint import exprs as E
-from llmlint.finding import Related, Severity
+from llmlint.engine import exprs as E
+from llmlint.results.finding import Related, Severity
 from llmlint.fixes import retry_count_fix, retry_stop_fix
-from llmlint.retry import find_retries, importable
-from llmlint.rule import Rule, as_written
+from llmlint.knowledge.retry import find_retries, importable
+from llmlint.ruleset.rule import Rule, as_written
 
 BACKOFF = "`time.sleep(min(30, 2 ** attempt))`"
 

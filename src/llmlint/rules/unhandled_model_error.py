@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from llmlint.finding import Related
-from llmlint.index import MODULE_SCOPE
-from llmlint.rule import Rule, as_written
+from llmlint.results.finding import Related
+from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.ruleset.rule import Rule, as_written
 
 # The class that covers every error a family's calls raise (connection, timeout, HTTP status), by family key.
 BASE_ERRORS = {

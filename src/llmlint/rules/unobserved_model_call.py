@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from llmlint.handling import in_test_module
-from llmlint.index import MODULE_SCOPE
-from llmlint.rule import Rule, as_written
+from llmlint.knowledge.handling import in_test_module
+from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.ruleset.rule import Rule, as_written
 
 # Two concrete ways to instrument every call of a provider once, at start-up.
 INSTRUMENT_HINTS = {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from llmlint import exprs as E
-from llmlint.finding import Location, Related
-from llmlint.handling import in_test_module
-from llmlint.outputflow import ENVELOPE, JSON_MODE, REGEX, TOOL
-from llmlint.rule import Rule, as_written, place
-from llmlint.values import Ctx
+from llmlint.engine import exprs as E
+from llmlint.results.finding import Location, Related
+from llmlint.knowledge.handling import in_test_module
+from llmlint.knowledge.modeloutput import ENVELOPE, JSON_MODE, REGEX, TOOL
+from llmlint.ruleset.rule import Rule, as_written, place
+from llmlint.link.values import Ctx
 
 # Parsers of model text and the exceptions (by last name) that handle their failure, besides Exception/bare.
 JSON_ERRORS = frozenset({"ValueError", "JSONDecodeError", "DecodeError", "ValidationError", "OutputParserException"})

@@ -1,0 +1,1 @@
+"""What a check produces and what filters it: findings and problems, suppression comments, baselines."""
