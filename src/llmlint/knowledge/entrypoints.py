@@ -203,13 +203,22 @@ def _scripts(project, idx, fn):
         if root == "streamlit" and last == "chat_input":
             yield EntryPoint(idx.path, fn.qualname, CHAT_APP, call, "Streamlit chat app (st.chat_input)")
             return
-        builtin_input = value is None and last == "input" and isinstance(call.func, E.Name)
-        is_input = builtin_input or root in ("click", "typer", "rich", "prompt_toolkit")
         loop = next((loops[i] for i in reversed(site.loops) if i in loops and _forever(loops[i])), None)
-        if is_input and loop is not None:
+        if loop is not None and reads_terminal(project, ctx, call):
             yield EntryPoint(idx.path, fn.qualname, CLI_LOOP, fn.span if fn.qualname != MODULE_SCOPE else loop.span,
                              "CLI chat loop" + (f" in `{fn.name}()`" if fn.qualname != MODULE_SCOPE else ""), loop=loop)
             return
+
+
+def reads_terminal(project, ctx: Ctx, call: E.Call) -> bool:
+    """`call` reads a line the user types: `input()`, or a prompt of click, typer, rich or prompt_toolkit."""
+    last = _last_name(call.func)
+    if last not in _INPUT_CALLS:
+        return False
+    value = project.resolve(call.func, ctx, call.line)
+    if value is None:
+        return last == "input" and isinstance(call.func, E.Name)
+    return _origin(value)[0] in ("click", "typer", "rich", "prompt_toolkit")
 
 
 def _last_name(func) -> str | None:

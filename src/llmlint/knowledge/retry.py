@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from llmlint.engine import exprs as E
 from llmlint.engine.moduleindex import MODULE_SCOPE, FunctionIndex, ModuleIndex, Span
+from llmlint.knowledge.entrypoints import reads_terminal
 from llmlint.knowledge.settings import UNKNOWN, number
 from llmlint.link.values import Ctx, Ext, Func, Obj
 
@@ -217,6 +218,8 @@ class _Finder:
         endless, flag = self._loop_shape(loop, ctx)
         if endless is None:
             return None  # iterates over data (documents, models to fall back on): not a retry
+        if any(loop.id in site.loops and reads_terminal(self.project, ctx, site.call) for site in fn.calls):
+            return None  # a chat loop: each turn sends what the user typed next, and the user ends it
         lines = (loop.span.line, loop.span.end_line)
         inner_loops = [other for other in fn.loops if other is not loop and _within(other.span, loop.span)]
         exits = [e for e in fn.exits if loop.id in e.loops and (e.kind in ("return", "raise") or e.loops[-1] == loop.id)]
