@@ -257,6 +257,10 @@ CONSTRUCTS = {
         "rules/LLM106/flagged_project_logger",
         "rules/LLM106/clean_project_logger",
     ),
+    "aiohttp ClientSession POST to a model endpoint (Ollama /api/chat)": (
+        "rules/LLM101/flagged_aiohttp_ollama.py",
+        "rules/LLM101/clean_aiohttp_ollama.py",
+    ),
     # the value-flow core's summaries
     "a project helper's summary: a prompt builder that keeps the text whole (or cuts it)": (
         "rules/LLM002/flagged_prompt_helper",

@@ -56,6 +56,8 @@ class MissingTimeout(Rule):
 
     def _finding(self, analysis, call, seconds, setting, limit):
         keyword = call.model_family.timeout_args[0] if call.model_family.timeout_args else "timeout"
+        hint = call.model_family.timeout_hint
+        hint = f"`{hint}`" + (" (seconds)" if hint.endswith("=30") else "")
         where = call.client_ctor_location()
         shown = as_written(call)
         if setting is not None and seconds == UNBOUNDED:
@@ -71,9 +73,9 @@ class MissingTimeout(Rule):
         else:
             message = f"`{shown}` has no timeout: the {call.model_family.provider} client waits up to {seconds:g} s by default"
         if where is not None and setting is None:
-            fix = f"pass `{keyword}=30` (seconds) where the client is created ({place(analysis, where[0], where[1].line, call.module.path)}), or on this call"
+            fix = f"pass {hint} where the client is created ({place(analysis, where[0], where[1].line, call.module.path)}), or on this call"
         else:
-            fix = f"pass `{keyword}=30` (seconds) on this call or on its client, and handle the timeout error"
+            fix = f"pass {hint} on this call or on its client, and handle the timeout error"
         related = []
         if where is not None:
             related.append(Related(analysis.location(*where), "client created here without a timeout" if setting is None else "client created here"))

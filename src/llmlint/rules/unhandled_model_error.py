@@ -19,6 +19,7 @@ BASE_ERRORS = {
     "groq": "groq.APIError",
     "http-requests": "requests.RequestException",
     "http-httpx": "httpx.HTTPError",
+    "http-aiohttp": "aiohttp.ClientError",
 }
 # SDKs sharing the OpenAI SDK's error classes: the transient ones worth a fallback.
 TRANSIENT_SDKS = {"openai", "anthropic", "groq"}
