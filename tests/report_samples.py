@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from llmlint.results.finding import Edit, Finding, Location, Problem, Related, Report, Severity
+from llmlint.results.finding import (
+    Edit,
+    Finding,
+    Location,
+    Problem,
+    Related,
+    Report,
+    Severity,
+)
 from llmlint.ruleset.ruledoc import RuleMeta, parse_rule_doc
 
 RULE_DOC = """\

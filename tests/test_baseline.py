@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from llmlint.api import lint_paths
-from llmlint.results.baseline import load_baseline, statement_code
 from llmlint.cli import main
 from llmlint.engine.config import load_config
-from llmlint.ruleset.registry import all_rules
 from llmlint.engine.sourcelines import SourceLines
+from llmlint.results.baseline import load_baseline, statement_code
+from llmlint.ruleset.registry import all_rules
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-app"
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from llmlint.api import lint_paths
+from llmlint.cli import main
 from llmlint.engine import cache as cache_module
 from llmlint.engine import indexfiles as indexing
-from llmlint.api import lint_paths
 from llmlint.engine.cache import CACHE_DIR, INDEX_FORMAT, Cache, open_cache
-from llmlint.cli import main
 from llmlint.engine.config import Config
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-app"

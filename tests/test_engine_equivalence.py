@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from llmlint.engine import indexfiles as indexing
-
-from llmlint.engine import prefilter
 from llmlint.api import lint_paths
+from llmlint.engine import indexfiles as indexing
+from llmlint.engine import prefilter
 from llmlint.engine.config import Config
 from llmlint.engine.discovery import SourceFile
 

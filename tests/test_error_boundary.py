@@ -150,8 +150,8 @@ def test_a_bug_in_a_rule_is_one_line_a_crash_report_and_exit_2(project, monkeypa
 
 
 def test_a_bug_in_a_reporter_or_the_inventory_exits_2(project, monkeypatch):
-    import llmlint.reporters.json
     import llmlint.reporters.inventory
+    import llmlint.reporters.json
 
     def broken(*args, **kwargs):
         raise TypeError("Object of type Severity is not JSON serializable")

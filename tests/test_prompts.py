@@ -9,7 +9,14 @@ import pytest
 
 from llmlint.api import build_analysis
 from llmlint.engine.config import Config
-from llmlint.knowledge.prompts import Hole, count_tasks, estimate_tokens, prompt_of, requests_of, task_instructions
+from llmlint.knowledge.prompts import (
+    Hole,
+    count_tasks,
+    estimate_tokens,
+    prompt_of,
+    requests_of,
+    task_instructions,
+)
 
 
 def analyse(tmp_path: Path, files: dict[str, str]):

@@ -12,10 +12,16 @@ import pytest
 
 import llmlint
 from llmlint import reporters
-from llmlint.results.finding import Edit, Location, Problem, Report
 from llmlint.reporters import github, text
 from llmlint.reporters import json as json_reporter
-from tests.report_samples import finding, make_rule, sample_report, sample_rules, sample_source_lines
+from llmlint.results.finding import Edit, Location, Problem, Report
+from tests.report_samples import (
+    finding,
+    make_rule,
+    sample_report,
+    sample_rules,
+    sample_source_lines,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -311,8 +317,8 @@ def test_edit_spans_are_reported_as_given():
 
 
 def test_sarif_short_description_is_the_rule_document_title():
-    from llmlint.ruleset.registry import all_rules
     from llmlint.reporters import sarif
+    from llmlint.ruleset.registry import all_rules
 
     rules = all_rules()
     log = json.loads(sarif.render(Report(), rules, source_lines=lambda path, line: ""))

@@ -13,9 +13,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from llmlint.engine import indexfiles as indexing
 from llmlint.api import lint_paths
 from llmlint.cli import main
+from llmlint.engine import indexfiles as indexing
 
 CHAT = '''\
 from openai import OpenAI

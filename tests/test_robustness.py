@@ -18,8 +18,8 @@ import pytest
 
 from llmlint.api import build_analysis, lint_paths
 from llmlint.engine.config import Config
-from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.engine.indexfiles import index_digest
+from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.engine.source import parse_and_index
 
 CALL = 'client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": question}])'

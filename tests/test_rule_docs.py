@@ -10,7 +10,13 @@ import pytest
 
 from llmlint.api import lint_paths
 from llmlint.engine.config import Config
-from llmlint.ruleset.registry import all_rules, class_name, module_name, rule_class, rule_modules
+from llmlint.ruleset.registry import (
+    all_rules,
+    class_name,
+    module_name,
+    rule_class,
+    rule_modules,
+)
 from llmlint.ruleset.ruledoc import SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 import llmlint
-from llmlint.results.finding import Edit, Location, Problem, Related, Report
 from llmlint.reporters import sarif
+from llmlint.results.finding import Edit, Location, Problem, Related, Report
 from tests.report_samples import finding, make_rule, sample_report, sample_rules
 
 SOURCES = {

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from llmlint.results.finding import Finding, Location, Severity
+from llmlint.results.suppress import (
+    Suppression,
+    UnusedSuppression,
+    filter_findings,
+    parse_suppressions,
+)
 from llmlint.ruleset.ruledoc import parse_rule_doc
-from llmlint.results.suppress import Suppression, UnusedSuppression, filter_findings, parse_suppressions
 
 
 def make_rule(rule_id: str, name: str):

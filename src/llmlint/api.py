@@ -7,13 +7,19 @@ import gc
 import hashlib
 import os
 
-from llmlint.engine.config import Config, config_fingerprint, is_enabled, load_config, options_for
+from llmlint.engine.config import (
+    Config,
+    config_fingerprint,
+    is_enabled,
+    load_config,
+    options_for,
+)
 from llmlint.engine.discovery import Discovery, discover
-from llmlint.results.finding import Report
 from llmlint.engine.indexfiles import cached_entry, index_files
-from llmlint.ruleset.registry import all_rules, instantiate
 from llmlint.engine.scope import analysis_scope, covers
+from llmlint.results.finding import Report
 from llmlint.results.suppress import suppression_comments
+from llmlint.ruleset.registry import all_rules, instantiate
 
 
 def lint_paths(
@@ -99,8 +105,8 @@ def _lint(paths, config, rules, jobs, use_cache, force_exclude, prefilter, proje
 def _apply_baseline(report: Report, baseline, paths, config: Config, rules, buffers) -> None:
     """Drop the findings `baseline` holds; its entries left over count as unused where this run checked their file
     with their rule (a file not named, skipped or per-file-ignored says nothing about them)."""
-    from llmlint.results.baseline import source_reader
     from llmlint.engine.gitinfo import report_base
+    from llmlint.results.baseline import source_reader
 
     base = report_base()
     found = len(report.findings)
@@ -156,7 +162,9 @@ def _discover_and_index(paths, config: Config, jobs, use_cache, force_exclude, p
 
 
 def _analysis(found, indexed):
-    from llmlint.link.analysis import Analysis  # linking's modules load only when a run links
+    from llmlint.link.analysis import (
+        Analysis,  # linking's modules load only when a run links
+    )
     from llmlint.link.project import Project
 
     displays = {f.path: f.display for f in found.files}

@@ -287,8 +287,8 @@ def _load_config(paths, config_file, select, ignore, fail_on):
 def _apply_fixes(report, lint, *, unsafe: bool, write: bool, quiet: bool, output: str | None):
     """`--diff`: print what the fixes change and exit (1 when there is something to fix). `--fix`: write them,
     then check again and return the report of what is left."""
-    from llmlint.fixes.apply import plan_fixes, write_fix
     from llmlint.engine.redact import safe_text
+    from llmlint.fixes.apply import plan_fixes, write_fix
 
     plan = plan_fixes(report, unsafe=unsafe)
     lines = list(plan.skipped)
@@ -349,8 +349,8 @@ def _load_baseline(given: str | None, config):
 
 
 def _write_baseline(target: str, report, buffers, quiet: bool) -> None:
-    from llmlint.results.baseline import BaselineError, source_reader, write_baseline
     from llmlint.engine.redact import safe_text
+    from llmlint.results.baseline import BaselineError, source_reader, write_baseline
 
     try:
         entries = write_baseline(target, report.findings, source_reader(buffers))

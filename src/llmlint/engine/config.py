@@ -207,7 +207,9 @@ def _strings(value, shown: str, key: str, what: str, example: str) -> tuple[str,
 
 def _exclude_patterns(value, shown: str, key: str) -> tuple[str, ...]:
     """A list of gitignore-style patterns, each of which compiles."""
-    from llmlint.engine.discovery import compile_pattern  # (discovery imports this module)
+    from llmlint.engine.discovery import (
+        compile_pattern,  # (discovery imports this module)
+    )
 
     patterns = _strings(value, shown, key, "a list of glob patterns", '["tests/fixtures", "*_pb2.py"]')
     for pattern in patterns:

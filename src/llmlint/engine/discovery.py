@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from llmlint.engine.config import Config, ConfigError
-from llmlint.results.finding import Problem
 from llmlint.engine.gitinfo import report_base, repository_top
+from llmlint.results.finding import Problem
 
 SUFFIXES = (".py", ".pyi", ".ipynb")  # a notebook's code cells are checked as a module (notebook.py)
 DEFAULT_EXCLUDES = (

@@ -10,8 +10,27 @@ import sys
 
 import libcst as cst
 
-from llmlint.engine.exprs import Expr, Attr, Await, BinOp, Call, Comp, Compare, Const, DictExpr, FStr, IfExp, Lambda, Name, Seq, Slice, Subscript, Unknown
-from llmlint.engine.exprs import height, with_parts
+from llmlint.engine.exprs import (
+    Attr,
+    Await,
+    BinOp,
+    Call,
+    Comp,
+    Compare,
+    Const,
+    DictExpr,
+    Expr,
+    FStr,
+    IfExp,
+    Lambda,
+    Name,
+    Seq,
+    Slice,
+    Subscript,
+    Unknown,
+    height,
+    with_parts,
+)
 from llmlint.engine.redact import KEY_NAME, is_key, redact, redact_key
 
 MAX_HEIGHT = 48  # levels an Expr keeps: deeper sub-expressions become Unknown("TooDeep"), so that pickling, hashing and

@@ -7,10 +7,9 @@ Anything this picture cannot express becomes `Unknown`, which every consumer tre
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Union
-
-import operator
 
 
 def compact(cls):

@@ -10,10 +10,47 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.engine.exprbuilder import ExprBuilder, literal_text
-from llmlint.engine.exprs import BinOp, Call, Const, Seq, Subscript, Unknown, annotated_dependency, annotated_parts, dotted
-from llmlint.engine.moduleindex import Assign, CallSite, ClassIndex, Exit, FunctionIndex, Handler, LoopInfo, MODULE_SCOPE, ModuleIndex, Span, StringConst, TryInfo, resolve_relative
-from llmlint.engine.positions import TRIVIA_FIELD, AstPositions, PositionMismatch, cst_dotted
-from llmlint.engine.redact import KEY_NAME, KEY_PATTERN, is_key, provider_of, redact, redact_comments, redact_key
+from llmlint.engine.exprs import (
+    BinOp,
+    Call,
+    Const,
+    Seq,
+    Subscript,
+    Unknown,
+    annotated_dependency,
+    annotated_parts,
+    dotted,
+)
+from llmlint.engine.moduleindex import (
+    MODULE_SCOPE,
+    Assign,
+    CallSite,
+    ClassIndex,
+    Exit,
+    FunctionIndex,
+    Handler,
+    LoopInfo,
+    ModuleIndex,
+    Span,
+    StringConst,
+    TryInfo,
+    resolve_relative,
+)
+from llmlint.engine.positions import (
+    TRIVIA_FIELD,
+    AstPositions,
+    PositionMismatch,
+    cst_dotted,
+)
+from llmlint.engine.redact import (
+    KEY_NAME,
+    KEY_PATTERN,
+    is_key,
+    provider_of,
+    redact,
+    redact_comments,
+    redact_key,
+)
 from llmlint.engine.sourcelines import comment_lines
 
 

@@ -15,14 +15,24 @@ import time
 from dataclasses import dataclass, field
 
 from llmlint import __version__
-
 from llmlint.engine import progress
 from llmlint.engine.cache import Cache, cache_key, is_index_entry, open_cache
-from llmlint.results.finding import Problem
-from llmlint.engine.notebook import NotebookError, is_notebook, python_source, read_limit
+from llmlint.engine.notebook import (
+    NotebookError,
+    is_notebook,
+    python_source,
+    read_limit,
+)
 from llmlint.engine.redact import redact_comments
-from llmlint.engine.source import check_syntax, line_count, parse_and_index, python_tree, source_text
+from llmlint.engine.source import (
+    check_syntax,
+    line_count,
+    parse_and_index,
+    python_tree,
+    source_text,
+)
 from llmlint.engine.sourcelines import code_only, comment_lines
+from llmlint.results.finding import Problem
 
 IN_PROCESS_LIMIT = 24  # fewer files to parse than this: no pool (its start-up costs more than it saves)
 
@@ -82,7 +92,9 @@ def cached_entry(cache: Cache, key: str):
 def index_digest(index) -> str:
     """A digest of what an index says about the code, leaving out comments (suppressions are applied later) and
     the file's length (comment or blank lines added at its end change nothing)."""
-    from llmlint.engine.moduleindex import MODULE_SCOPE  # (the index's modules load when an index is built or loaded)
+    from llmlint.engine.moduleindex import (
+        MODULE_SCOPE,  # (the index's modules load when an index is built or loaded)
+    )
 
     module_fn = index.functions.get(MODULE_SCOPE)
     comments, index.comments = index.comments, {}
@@ -249,7 +261,9 @@ def _take_text(state: FileState, data: bytes) -> bool:
     skipped with that problem, and the run goes on)."""
     f = state.file
     state.data, state.key = data, cache_key(data, f.module, f.is_package)
-    from llmlint.engine.prefilter import scan  # (the pre-filter and the index's modules load only when a file is read)
+    from llmlint.engine.prefilter import (
+        scan,  # (the pre-filter and the index's modules load only when a file is read)
+    )
 
     try:
         state.scanned = scan(data, f.module, f.is_package)
@@ -561,7 +575,9 @@ def _map(chunk_function, items: list, sizes: list, jobs: int, in_process=None) -
     chunk = max(1, min(32, len(order) // (workers * 8) or 1))
     chunks = [order[i : i + chunk] for i in range(0, len(order), chunk)]
     results = [None] * len(items)
-    from concurrent.futures import ProcessPoolExecutor  # (a warm run starts no pool: not imported then)
+    from concurrent.futures import (
+        ProcessPoolExecutor,  # (a warm run starts no pool: not imported then)
+    )
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for ids, out in zip(chunks, pool.map(chunk_function, [[items[i] for i in ids] for ids in chunks])):

@@ -22,8 +22,8 @@ import keyword
 import os
 import re
 
-from llmlint.results.finding import Cell, Finding, Location
 from llmlint.engine.source import MAX_BYTES, parse_error
+from llmlint.results.finding import Cell, Finding, Location
 
 SUFFIX = ".ipynb"
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024  # plots and tables make notebooks of a few MiB; the code cells are what is read

@@ -24,9 +24,9 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmlint.engine.cache import cache_key
-from llmlint.results.finding import Autofix, Change, Edit, Location, Report
-from llmlint.fixes.edits import chosen_fix
 from llmlint.engine.redact import safe_text
+from llmlint.fixes.edits import chosen_fix
+from llmlint.results.finding import Autofix, Change, Edit, Location, Report
 
 
 @dataclass

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmlint.engine import exprs as E
-from llmlint.link.bindings import scope_lookup
+from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.flow.calls import argument_for, calls_into
 from llmlint.flow.reaching import bindings_table, reaching
-from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.link.bindings import scope_lookup
 from llmlint.link.values import Ctx, Ext, Func
 
 MAX_DEPTH = 40

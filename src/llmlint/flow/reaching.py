@@ -35,8 +35,8 @@ def reaching(assigns, line: int | None) -> tuple[list, bool]:
 
 
 def additions(assigns, base, ops=None) -> list:
-    """The additions among `assigns` (in source order) made after the plain binding `base` (all of them when None)
-    and before the next plain one, whose op is in `ops` (any but a plain one when None), leaving out those in the
+    """The additions among `assigns` (in source order) made after the plain binding `base` (from the first one when
+    None: `assigns` then holds no plain binding) and before the next plain one, whose op is in `ops` (any but a plain one when None), leaving out those in the
     other arm of an `if` that `base` is in."""
     found, after = [], base is None
     for assign in assigns:
@@ -44,11 +44,8 @@ def additions(assigns, base, ops=None) -> list:
             after = True
         elif after:
             if assign.op in PLAIN:
-                if base is not None:
-                    break
-                found = []  # only the additions after the last plain binding reach
-                continue
-            if (assign.op in ops if ops is not None else True) and (base is None or not exclusive(assign, base)):
+                break
+            if (ops is None or assign.op in ops) and (base is None or not exclusive(assign, base)):
                 found.append(assign)
     return found
 

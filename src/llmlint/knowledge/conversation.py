@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import networkx as nx
 
 from llmlint.engine import exprs as E
-from llmlint.knowledge.entrypoints import CHAT_APP, EntryPoint
-from llmlint.flow.calls import argument_for
 from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.flow.calls import argument_for
+from llmlint.knowledge.entrypoints import CHAT_APP, EntryPoint
 from llmlint.link.values import Ctx, Ext, Func, Klass, Lit, Obj
 
 HISTORY = re.compile(r"(?i)histor|memor|messages|conversation|transcript|(?:^|_)turns(?:$|_)|chat_?log|session_state"

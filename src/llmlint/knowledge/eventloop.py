@@ -4,8 +4,8 @@ which the call graph records as a callback rather than a call), transitively."""
 
 from __future__ import annotations
 
-from llmlint.link.callgraph import is_graph_run
 from llmlint.flow.graph import propagate
+from llmlint.link.callgraph import is_graph_run
 from llmlint.link.values import Ctx, Func, Inst, Klass
 
 

@@ -19,11 +19,11 @@ import fnmatch
 import os
 
 from llmlint.engine import exprs as E
-from llmlint.link.callgraph import is_graph_run
-from llmlint.knowledge.entrypoints import is_framework_handler
-from llmlint.flow.graph import chain, propagate
 from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.flow.graph import chain, propagate
+from llmlint.knowledge.entrypoints import is_framework_handler
 from llmlint.knowledge.modelcalls import THREAD_HANDOFFS
+from llmlint.link.callgraph import is_graph_run
 from llmlint.link.values import Ctx, Ext, Func, Inst, Klass, Lit
 
 # Packages whose exception classes can be raised by a model call (SDKs, their HTTP layers, retry wrappers).

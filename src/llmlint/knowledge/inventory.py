@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from llmlint.engine import exprs as E
 from llmlint.engine.moduleindex import CallSite, FunctionIndex, ModuleIndex
 from llmlint.knowledge.modelcalls import (
-    THREAD_HANDOFFS, Family, family_of_class, http_output_caps, is_async_class, is_model_endpoint, match_function, match_method,
+    THREAD_HANDOFFS,
+    Family,
+    family_of_class,
+    http_output_caps,
+    is_async_class,
+    is_model_endpoint,
+    match_function,
+    match_method,
     normalise_path,
 )
 from llmlint.link.project import Project

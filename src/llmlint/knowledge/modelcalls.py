@@ -48,7 +48,7 @@ class Family:
     async_functions: tuple[str, ...]
     require_service: str | None
     cap_hint: str  # how to write an output cap for this family, for fix messages
-    timeout_hint: str  # how to write a 30-second timeout for this family, for fix messages
+    timeout_hint: str  # how to write a 30-second timeout for this family, for fix messages ("": its keyword `=30`)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _family(key: str, raw: dict, all_raw: dict) -> Family:
         async_functions=tuple(raw.get("async-functions", ())),
         require_service=raw.get("require-service"),
         cap_hint=raw.get("cap-hint") or (f"{raw['max-tokens-args'][0]}=512" if raw.get("max-tokens-args") else ""),
-        timeout_hint=raw.get("timeout-hint") or f"{(raw.get('timeout-args') or ['timeout'])[0]}=30",
+        timeout_hint=raw.get("timeout-hint", ""),
     )
 
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from llmlint.engine import exprs as E
+from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.flow.core import Flow, Query, ValueFlow
 from llmlint.flow.reaching import reaching
-from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.link.values import Ctx, Ext, Func, Klass, Obj
 
 # Tags a flow collects on its way.

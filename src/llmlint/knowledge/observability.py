@@ -16,8 +16,8 @@ import fnmatch
 import re
 
 from llmlint.engine import exprs as E
-from llmlint.link.callgraph import reachable_from
 from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.link.callgraph import reachable_from
 from llmlint.link.values import Ctx, Ext, Func, Inst, Obj
 
 # Calls (qualified names, globs) that instrument every model call of the process.

@@ -23,9 +23,9 @@ import textwrap
 from dataclasses import dataclass, replace
 
 from llmlint.engine import exprs as E
-from llmlint.link.bindings import NO_BINDING, Binding, binding_of
-from llmlint.flow.reaching import exclusive
 from llmlint.engine.moduleindex import Span
+from llmlint.flow.reaching import exclusive
+from llmlint.link.bindings import NO_BINDING, Binding, binding_of
 from llmlint.link.values import Ctx, Ext, Func, Obj
 
 CHARS_PER_TOKEN = 4

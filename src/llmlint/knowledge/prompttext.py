@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 
 from llmlint.engine import exprs as E
+from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.flow.calls import calls_into, parameters_for
 from llmlint.flow.core import Flow, Query, ValueFlow
-from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.link.values import Ctx, Ext, Func, Inst, Klass, Obj
 
 BOUNDING = re.compile(r"(?i)truncat|trim|shorten|clip|budget|limit|fit|token|crop|summar|compress|rerank|select|top_?n|head|tail|sample|chunk|split|cap_")

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 
 from llmlint.engine import exprs as E
-from llmlint.flow.core import Flow, Query, ValueFlow
 from llmlint.engine.moduleindex import CallSite, FunctionIndex, ModuleIndex
+from llmlint.flow.core import Flow, Query, ValueFlow
 from llmlint.knowledge.settings import UNKNOWN, number
 from llmlint.link.values import Ctx, Ext, Func, Inst, Obj
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from llmlint.results.finding import Location
 from llmlint.link.project import Project
+from llmlint.results.finding import Location
 
 
 class Analysis:

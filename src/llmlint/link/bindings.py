@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from llmlint.engine import exprs as E
-from llmlint.flow.reaching import PLAIN, additions
 from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.flow.reaching import PLAIN, additions
 from llmlint.link.values import Ctx, Func, Inst, Klass, Mod
 
 EXTENDING_OPS = frozenset({"+=", "append", "extend", "insert"})  # what prompt assembly reads as text added to a value

@@ -17,7 +17,6 @@ from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.link.project import Project
 from llmlint.link.values import Ctx, Func, Inst, Klass, Obj
 
-
 # A LangGraph graph runs the functions added to it as nodes when it is invoked: `builder.add_node("agent", call_model)`,
 # `app = builder.compile()`, then `app.stream(...)` calls `call_model`.
 GRAPH_BUILDERS = ("StateGraph", "MessageGraph", "Graph")

@@ -9,13 +9,19 @@ from __future__ import annotations
 from collections import defaultdict
 
 from llmlint.engine import exprs as E
+from llmlint.engine.moduleindex import MODULE_SCOPE, FunctionIndex, ModuleIndex
 from llmlint.link import uievents
 from llmlint.link.bindings import last_assign, scope_lookup
-from llmlint.engine.moduleindex import MODULE_SCOPE, FunctionIndex, ModuleIndex
-from llmlint.link.sourceroots import ModuleSuffixes
-from llmlint.link.stores import STORE_PACKAGES, holds_keys_as_attributes, read_methods, store_of, write_methods
 from llmlint.link.dictfills import UNKNOWN as UNKNOWN_FILLS
 from llmlint.link.dictfills import dict_fills, with_fills
+from llmlint.link.sourceroots import ModuleSuffixes
+from llmlint.link.stores import (
+    STORE_PACKAGES,
+    holds_keys_as_attributes,
+    read_methods,
+    store_of,
+    write_methods,
+)
 from llmlint.link.tabling import MISSING, Table
 from llmlint.link.values import Ctx, Ext, Func, Inst, Klass, Lit, Mod, Obj
 

@@ -14,10 +14,10 @@ def build_report(paths, config, assumptions: Assumptions, *, price_date=None, us
     """(the assessment document, the files that could not be checked). One analysis serves the findings and the
     cost and latency model; findings are those `llmlint check` reports for the same files, suppressions applied."""
     from llmlint.api import _check, _suppression_facts, build_analysis
-    from llmlint.ruleset.registry import all_rules
     from llmlint.report.assess import assess
     from llmlint.report.prices import PriceTable
     from llmlint.results.suppress import filter_findings
+    from llmlint.ruleset.registry import all_rules
 
     rules = all_rules()
     analysis, problems, _ = build_analysis(paths, config, use_cache=use_cache)

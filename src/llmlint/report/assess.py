@@ -12,9 +12,9 @@ from decimal import Decimal
 from llmlint import __version__
 from llmlint.engine import exprs as E
 from llmlint.engine.redact import safe_text
+from llmlint.link.values import Ctx, Ext, Lit, Obj
 from llmlint.report.costs import Assumptions, CallCost, cost_calls, request_cost
 from llmlint.report.latency import latency_by_entry
-from llmlint.link.values import Ctx, Ext, Lit, Obj
 
 SCHEMA_VERSION = 1
 READY, AT_RISK, NOT_READY = "ready", "at risk", "not ready"

@@ -152,7 +152,9 @@ def documents_by_call(analysis) -> dict:
     found the way LLM002 follows them (retrieval.documents_source for joins, prompttext for fetched results)."""
     from llmlint.knowledge.prompttext import PromptFlow
     from llmlint.knowledge.retrieval import documents_source, find_retrievals
-    from llmlint.rules.retrieval_firehose import _iterable  # which documents a join goes over, as LLM002 reads it
+    from llmlint.rules.retrieval_firehose import (
+        _iterable,  # which documents a join goes over, as LLM002 reads it
+    )
 
     project = analysis.project
     retrievals = find_retrievals(project)

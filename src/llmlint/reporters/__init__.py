@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from llmlint.results.finding import Finding, Report
 from llmlint.engine.redact import safe_text
+from llmlint.results.finding import Finding, Report
 from llmlint.ruleset.ruledoc import RuleMeta
 
 FORMATS = ("text", "json", "sarif", "github")

@@ -5,9 +5,9 @@ escaped), then through the workflow command escaping (`%`, CR, LF; and `:`, `,` 
 
 from __future__ import annotations
 
-from llmlint.results.finding import Finding, Report, Severity
 from llmlint.engine.redact import safe_text
 from llmlint.reporters import message_and_fix
+from llmlint.results.finding import Finding, Report, Severity
 from llmlint.ruleset.ruledoc import RuleMeta
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 from llmlint import __version__
-from llmlint.results.finding import Finding, Location, Report
 from llmlint.engine.redact import redact, safe_text
+from llmlint.results.finding import Finding, Location, Report
 from llmlint.ruleset.ruledoc import RuleMeta
 
 SCHEMA_VERSION = 1

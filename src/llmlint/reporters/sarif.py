@@ -16,10 +16,10 @@ import attr
 import sarif_om as om
 
 from llmlint import __version__
-from llmlint.results.finding import Finding, Location, Report, Severity
 from llmlint.engine.gitinfo import report_base, repository_top, revision_and_remote
 from llmlint.engine.redact import redact, safe_text
 from llmlint.reporters import message_and_fix
+from llmlint.results.finding import Finding, Location, Report, Severity
 from llmlint.ruleset.ruledoc import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -29,8 +29,8 @@ import unicodedata
 from collections import Counter
 from typing import Callable, Optional
 
-from llmlint.results.finding import Finding, Location, Report, Severity
 from llmlint.engine.redact import KEY_PATTERN, is_key, redact_key, safe_text
+from llmlint.results.finding import Finding, Location, Report, Severity
 from llmlint.ruleset.ruledoc import RuleMeta
 
 STYLES = ("full", "concise")

@@ -22,11 +22,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from llmlint.results.finding import Finding
 from llmlint.engine.gitinfo import report_base
 from llmlint.engine.redact import safe_text
 from llmlint.engine.source import decode_source
 from llmlint.engine.sourcelines import SourceLines
+from llmlint.results.finding import Finding
 
 FORMAT_VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024  # a larger baseline is not one llmlint wrote for any real repository

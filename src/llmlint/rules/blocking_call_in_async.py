@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from llmlint.engine import exprs as E
-from llmlint.flow.graph import chain as loop_chain
 from llmlint.fixes import async_client_fix
+from llmlint.flow.graph import chain as loop_chain
 from llmlint.knowledge.handling import in_test_module
 from llmlint.ruleset.rule import Rule, as_written
 

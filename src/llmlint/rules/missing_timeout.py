@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from llmlint.engine import exprs as E
-from llmlint.results.finding import Related
 from llmlint.fixes import timeout_fix
 from llmlint.knowledge.modelcalls import UNBOUNDED
-from llmlint.ruleset.rule import Rule, as_written, place
 from llmlint.knowledge.settings import UNKNOWN, http_client_timeout, timeout_seconds
+from llmlint.results.finding import Related
+from llmlint.ruleset.rule import Rule, as_written, place
 
 # Module attributes that set a timeout for every call of an SDK (`litellm.request_timeout = 30`).
 GLOBAL_TIMEOUTS = {"openai.timeout", "openai.request_timeout", "litellm.request_timeout", "litellm.timeout"}
@@ -56,8 +56,7 @@ class MissingTimeout(Rule):
 
     def _finding(self, analysis, call, seconds, setting, limit):
         keyword = call.model_family.timeout_args[0] if call.model_family.timeout_args else "timeout"
-        hint = call.model_family.timeout_hint
-        hint = f"`{hint}`" + (" (seconds)" if hint.endswith("=30") else "")
+        hint = f"`{call.model_family.timeout_hint}`" if call.model_family.timeout_hint else f"`{keyword}=30` (seconds)"
         where = call.client_ctor_location()
         shown = as_written(call)
         if setting is not None and seconds == UNBOUNDED:

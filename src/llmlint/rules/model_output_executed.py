@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from llmlint.engine import exprs as E
-from llmlint.results.finding import Related
 from llmlint.knowledge.modeloutput import safe_template_names
-from llmlint.ruleset.rule import Rule, as_written, place
 from llmlint.link.values import Ctx, Ext, Obj
+from llmlint.results.finding import Related
+from llmlint.ruleset.rule import Rule, as_written, place
 
 CODE = {"eval", "exec", "compile", "builtins.eval", "builtins.exec", "builtins.compile"}
 SHELL = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput", "asyncio.create_subprocess_shell"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from llmlint.results.finding import Related
 from llmlint.engine.moduleindex import Span
 from llmlint.knowledge.prompts import concat, requests_of, task_instructions
+from llmlint.results.finding import Related
 from llmlint.ruleset.rule import Rule, as_written, place
 
 MAX_RELATED = 6

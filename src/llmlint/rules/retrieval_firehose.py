@@ -5,8 +5,8 @@ from __future__ import annotations
 from llmlint.engine import exprs as E
 from llmlint.knowledge.prompttext import PromptFlow, is_dynamic
 from llmlint.knowledge.retrieval import documents_source, find_retrievals, is_reranked
-from llmlint.ruleset.rule import Rule, as_written, place
 from llmlint.link.values import Ctx, Obj
+from llmlint.ruleset.rule import Rule, as_written, place
 
 OPENERS = {"open", "io.open", "codecs.open", "aiofiles.open"}
 FILE_PARAMS = ("UploadFile", "FileStorage", "IO", "TextIO", "BinaryIO", "TextIOWrapper", "BufferedReader")

@@ -7,11 +7,11 @@ import re
 from collections import defaultdict
 
 from llmlint.engine import exprs as E
-from llmlint.results.finding import Related, Severity
 from llmlint.engine.moduleindex import MODULE_SCOPE, Span
 from llmlint.knowledge.modeltiers import CHEAP, EXPENSIVE, normalise, tier_table
-from llmlint.ruleset.rule import Rule
 from llmlint.knowledge.taskkind import classify_call
+from llmlint.results.finding import Related, Severity
+from llmlint.ruleset.rule import Rule
 
 # Routing, cascades and fallbacks: a project with any of these already chooses between models.
 _ROUTER_IMPORTS = re.compile(r"^litellm\.(?:Router|router)\b|(?:RouterChain|MultiPromptChain|RouterQueryEngine|RouterRetriever"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from llmlint.results.finding import Related
 from llmlint.fixes import output_cap_fix
 from llmlint.knowledge.handling import in_test_module
 from llmlint.knowledge.modelcalls import is_generation_api
+from llmlint.results.finding import Related
 from llmlint.ruleset.rule import Rule, as_written
 
 # APIs whose output cap sits inside a JSON body or a provider-specific blob the analysis does not open.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from llmlint.engine import exprs as E
-from llmlint.results.finding import Related, Severity
 from llmlint.fixes import retry_count_fix, retry_stop_fix
 from llmlint.knowledge.retry import find_retries, importable
+from llmlint.results.finding import Related, Severity
 from llmlint.ruleset.rule import Rule, as_written
 
 BACKOFF = "`time.sleep(min(30, 2 ** attempt))`"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from llmlint.results.finding import Related
 from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.results.finding import Related
 from llmlint.ruleset.rule import Rule, as_written
 
 # The class that covers every error a family's calls raise (connection, timeout, HTTP status), by family key.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from llmlint.knowledge.handling import in_test_module
 from llmlint.engine.moduleindex import MODULE_SCOPE
+from llmlint.knowledge.handling import in_test_module
 from llmlint.ruleset.rule import Rule, as_written
 
 # Two concrete ways to instrument every call of a provider once, at start-up.

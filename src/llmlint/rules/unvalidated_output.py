@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from llmlint.engine import exprs as E
-from llmlint.results.finding import Location, Related
 from llmlint.knowledge.handling import in_test_module
 from llmlint.knowledge.modeloutput import ENVELOPE, JSON_MODE, REGEX, TOOL
-from llmlint.ruleset.rule import Rule, as_written, place
 from llmlint.link.values import Ctx
+from llmlint.results.finding import Location, Related
+from llmlint.ruleset.rule import Rule, as_written, place
 
 # Parsers of model text and the exceptions (by last name) that handle their failure, besides Exception/bare.
 JSON_ERRORS = frozenset({"ValueError", "JSONDecodeError", "DecodeError", "ValidationError", "OutputParserException"})
