@@ -142,6 +142,27 @@ CONSTRUCTS = {
         "rules/LLM101/flagged_classmethod_factory.py",
         "rules/LLM101/clean_classmethod_factory.py",
     ),
+    # dynamic dispatch: a call reaches every method its receiver may run
+    "conditional expression choosing between project backends (A() if kind else B())": (
+        "rules/LLM106/flagged_conditional_backend.py",
+        "rules/LLM106/clean_conditional_backend.py",
+    ),
+    "dict of project backend instances read with a key not known, its method handed to an executor": (
+        "rules/LLM106/flagged_model_mapping.py",
+        "rules/LLM106/clean_model_mapping.py",
+    ),
+    "abstract base class and a factory that builds a class from a registry (-> Backend)": (
+        "rules/LLM106/flagged_backend_registry",
+        "rules/LLM106/clean_backend_registry",
+    ),
+    "dict of project backends called from an async route": (
+        "rules/LLM108/flagged_dispatched_backend.py",
+        "rules/LLM108/clean_dispatched_backend.py",
+    ),
+    "registry of backend classes built by a key not known, inside a retry loop": (
+        "rules/LLM003/flagged_dispatched_backend.py",
+        "rules/LLM003/clean_dispatched_backend.py",
+    ),
     # dependency injection
     "FastAPI Depends(get_client)": (
         "rules/LLM101/flagged_fastapi_depends.py",

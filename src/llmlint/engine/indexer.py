@@ -195,6 +195,7 @@ class _Indexer(cst.CSTVisitor):
             parent=None if self.fn.qualname == MODULE_SCOPE else self.fn.qualname,
             decorator_spans=tuple(self.span(d.decorator) for d in node.decorators),
             decorator_code=tuple(redact(self.module.code_for_node(d.decorator)) if self.module is not None else "" for d in node.decorators),
+            returns_type=annotated_class(self.exprs.build(node.returns.annotation)) if node.returns is not None else "",
         )
         self.index.functions[qualname] = info
         self.scopes.append(info)

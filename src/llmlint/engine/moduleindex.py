@@ -123,6 +123,7 @@ class FunctionIndex:
     decorator_spans: tuple = ()  # Span of each decorator's expression (after the `@`)
     decorator_code: tuple = ()  # source text of each decorator's expression
     exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
+    returns_type: str = ""  # the dotted class its return annotation names (`-> Backend`), "" when none
 
 
 @compact

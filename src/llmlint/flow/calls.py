@@ -4,7 +4,7 @@ parameter, which parameters receive some arguments, and the call sites that call
 from __future__ import annotations
 
 from llmlint.engine import exprs as E
-from llmlint.link.values import Ctx, Func
+from llmlint.link.callgraph import calls
 
 
 def positional_parameters(fn) -> list:
@@ -47,15 +47,17 @@ def parameters_for(fn, call: E.Call, keys) -> tuple | None:
 
 
 def calls_into(analysis, node) -> list:
-    """[(caller node, CallSite)] of the project's call sites that call the function `node` (not pass it on)."""
-    graph, project = analysis.callgraph, analysis.project
+    """[(caller node, CallSite)] of the project's call sites that call the function `node` (not pass it on), those
+    that may dispatch to it included. The constructions of a class (`Runner(code)` for `Runner.__init__`) are not
+    followed."""
+    graph = analysis.callgraph
     found = []
+    if node[1].endswith((".__init__", ".__call__")):
+        return found
     for caller in graph.predecessors(node) if node in graph else ():
         if caller == node:
             continue
-        ctx = Ctx(*caller)
         for site in graph.edges[caller, node]["sites"]:
-            value = project.resolve(site.call.func, ctx, site.call.line)
-            if isinstance(value, Func) and (value.path, value.qualname) == node:
+            if calls(graph, caller, node, site):
                 found.append((caller, site))
     return found

@@ -23,8 +23,8 @@ from llmlint.engine.moduleindex import MODULE_SCOPE
 from llmlint.flow.graph import chain, propagate
 from llmlint.knowledge.entrypoints import is_framework_handler
 from llmlint.knowledge.modelcalls import THREAD_HANDOFFS
-from llmlint.link.callgraph import is_graph_run
-from llmlint.link.values import Ctx, Ext, Func, Inst, Klass, Lit
+from llmlint.link.callgraph import calls, is_graph_run
+from llmlint.link.values import Ctx, Ext, Func, Klass, Lit
 
 # Packages whose exception classes can be raised by a model call (SDKs, their HTTP layers, retry wrappers).
 PROVIDER_ROOTS = (
@@ -180,19 +180,11 @@ class Handling:
         fn = self.project.indexes[path].functions[qualname]
         ctx = Ctx(path, qualname)
         func = self.project.resolve(site.call.func, ctx, site.call.line)
-        if self._function_node(func) != callee and not is_graph_run(func):  # `callee` is passed here as a callback
+        if not calls(self.graph, caller, callee, site) and not is_graph_run(func):  # `callee` is passed here as a callback
             name = getattr(func, "name", None) or E.dotted(site.call.func) or ""
             if name not in PROPAGATING_HANDOFFS and not name.endswith("run_in_executor"):
                 return False  # run in a thread, an executor or a framework: its error surfaces elsewhere
         return not self.is_covered(path, fn, site)
-
-    def _function_node(self, value):
-        if isinstance(value, Func):
-            return (value.path, value.qualname)
-        if isinstance(value, (Klass, Inst)):
-            member = "__init__" if isinstance(value, Klass) else "__call__"
-            return (value.path, f"{value.qualname}.{member}")
-        return None
 
     def is_entry(self, node) -> bool:
         """A function the project never calls and nothing suggests is called from elsewhere."""

@@ -1,9 +1,17 @@
 """A networkx call graph over the project's functions, built from the indexes only.
 
 Nodes are `(path, qualname)` pairs (a module's top-level code is the node `(path, "<module>")`). An edge
-`caller -> callee` carries the call sites (`sites`) that make it; functions passed as arguments (callbacks given
-to retry helpers, `asyncio.to_thread(fn)`, `run_in_executor(None, fn)`) make an edge of kind "callback". A run of
-a LangGraph graph (`app.stream(...)`) calls the functions added to its builder as nodes.
+`caller -> callee` carries the call sites (`sites`) that make it, and among them the ones that call the callee
+(`called`, by position: see `calls`); functions passed as arguments (callbacks given to retry helpers,
+`asyncio.to_thread(fn)`, `run_in_executor(None, fn)`) make an edge of kind "callback". A run of a LangGraph graph
+(`app.stream(...)`) calls the functions added to its builder as nodes.
+
+A call has an edge to every function it may run (dynamic dispatch): each value its callee may hold
+(`Project.alternatives`: both arms of a conditional expression, every value of a dict of backends read with a key
+not known, every assignment in `if`/`elif` arms, every class a factory may return), and, for a method called on an
+instance of a project class, the overrides of that method in the class's project subclasses (class hierarchy
+analysis: `backend.answer()` with `backend: Backend` runs `OpenAIBackend.answer`). At most MAX_TARGETS per call;
+a call with more keeps its one resolved callee.
 """
 
 from __future__ import annotations
@@ -21,21 +29,22 @@ from llmlint.link.values import Ctx, Func, Inst, Klass, Obj
 # `app = builder.compile()`, then `app.stream(...)` calls `call_model`.
 GRAPH_BUILDERS = ("StateGraph", "MessageGraph", "Graph")
 GRAPH_RUNS = frozenset({"invoke", "ainvoke", "stream", "astream", "batch", "abatch", "stream_events", "astream_events"})
+MAX_TARGETS = 16  # functions one call site may dispatch to; past that, only the one its callee resolves to
 
 
 def build_callgraph(project: Project) -> nx.DiGraph:
     graph = nx.DiGraph()
     runs = []  # (caller, site, graph builder object) of every run of a LangGraph graph
     nodes: dict = {}  # graph builder object -> node functions
+    descendants = class_descendants(project)
     for idx, fn in project.functions():
         caller = (idx.path, fn.qualname)
         graph.add_node(caller)
         ctx = Ctx(idx.path, fn.qualname)
         for site in fn.calls:
             callee = project.resolve(site.call.func, ctx, site.call.line)
-            target = _function_of(project, callee)
-            if target is not None:
-                _add_edge(graph, caller, target, site, "call")
+            for target in _targets(project, descendants, site.call.func, ctx, site.call.line):
+                _add_edge(graph, caller, target, site, "call", called=True)
             builder = _graph_builder(callee)
             if builder is not None and callee.path == "add_node" and site.call.args:
                 node = project.resolve(site.call.args[-1] if len(site.call.args) > 1 else site.call.args[0], ctx, site.call.line)
@@ -44,10 +53,10 @@ def build_callgraph(project: Project) -> nx.DiGraph:
             elif is_graph_run(callee):
                 runs.append((caller, site, builder))
             for arg in list(site.call.args) + [v for _, v in site.call.kwargs]:
-                if isinstance(arg, (E.Name, E.Attr)):
-                    passed = project.resolve(arg, ctx, site.call.line)
-                    if isinstance(passed, Func):
-                        _add_edge(graph, caller, (passed.path, passed.qualname), site, "callback")
+                if isinstance(arg, (E.Name, E.Attr)):  # `executor.submit(model.inference, ...)`: each method it may be
+                    for passed in project.alternatives(arg, ctx, site.call.line):
+                        if isinstance(passed, Func):
+                            _add_edge(graph, caller, (passed.path, passed.qualname), site, "callback")
     graph.graph["graph_runs"] = []
     for caller, site, builder in runs:
         for node in nodes.get(builder, ()):
@@ -100,11 +109,49 @@ def _function_of(project: Project, value):
     return None
 
 
-def _add_edge(graph, caller, callee, site, kind) -> None:
-    if graph.has_edge(caller, callee):
-        graph.edges[caller, callee]["sites"].append(site)
-    else:
-        graph.add_edge(caller, callee, sites=[site], kind=kind)
+def _targets(project: Project, descendants: dict, func, ctx: Ctx, line: int) -> list:
+    """The project functions a call of `func` may run: those of each value it may hold, and the overrides in project
+    subclasses of a method called on an instance; the one it resolves to alone when they are more than MAX_TARGETS."""
+    values = project.alternatives(func, ctx, line)
+    targets = [_function_of(project, value) for value in values]
+    if isinstance(func, E.Attr):  # `backend.answer()`: a subclass of the receiver's class may override `answer`
+        for receiver in project.alternatives(func.base, ctx, line):
+            if isinstance(receiver, Inst):
+                targets.extend(_overriding(project, descendants, receiver, func.attr, ctx.path))
+    found = list(dict.fromkeys(t for t in targets if t is not None))
+    if len(found) > MAX_TARGETS:
+        return [targets[0]] if targets[0] is not None else []
+    return found
+
+
+def _overriding(project: Project, descendants: dict, receiver: Inst, name: str, caller_path: str) -> list:
+    """The methods called `name` that the project subclasses of the receiver's class define (a test's doubles only
+    for calls in tests)."""
+    from llmlint.knowledge.handling import in_test_module
+
+    found = []
+    for path, cls in descendants.get((receiver.path, receiver.qualname), ()):
+        if f"{cls}.{name}" in project.indexes[path].functions:
+            found.append((path, f"{cls}.{name}"))
+    if found and not in_test_module(project, caller_path):
+        found = [node for node in found if not in_test_module(project, node[0])]
+    return found
+
+
+def calls(graph: nx.DiGraph, caller, callee, site) -> bool:
+    """Whether `site` in `caller` calls `callee` (the function its callee resolves to, or one it may dispatch to),
+    rather than passing it on as a callback or running it as a node of a LangGraph graph."""
+    return graph.has_edge(caller, callee) and (site.call.line, site.call.col) in graph.edges[caller, callee]["called"]
+
+
+def _add_edge(graph, caller, callee, site, kind, called: bool = False) -> None:
+    if not graph.has_edge(caller, callee):
+        graph.add_edge(caller, callee, sites=[], called=set(), kind=kind)
+    data = graph.edges[caller, callee]
+    if not data["sites"] or data["sites"][-1] is not site:  # (one site may call and pass the same function)
+        data["sites"].append(site)
+    if called:
+        data["called"].add((site.call.line, site.call.col))
 
 
 def reaching(graph: nx.DiGraph, targets) -> set:
@@ -171,11 +218,22 @@ def method_overrides(project: Project) -> dict:
         if fn.cls is not None and fn.parent is None:
             methods.setdefault((idx.path, fn.cls), set()).add(fn.name)
     overrides: dict = {}
-    for (path, cls), names in methods.items():
-        for ancestor in _project_ancestors(project, path, cls):
-            for name in names & methods.get(ancestor, set()):
-                overrides.setdefault((ancestor[0], f"{ancestor[1]}.{name}"), []).append((path, f"{cls}.{name}"))
+    for (path, cls), subclasses in class_descendants(project).items():
+        for name in methods.get((path, cls), ()):
+            for sub in subclasses:
+                if name in methods.get(sub, ()):
+                    overrides.setdefault((path, f"{cls}.{name}"), []).append((sub[0], f"{sub[1]}.{name}"))
     return overrides
+
+
+def class_descendants(project: Project) -> dict:
+    """{(path, qualname) of a project class: the project classes deriving from it, at any depth}."""
+    found: dict = {}
+    for idx in project.indexes.values():
+        for qualname in idx.classes:
+            for ancestor in _project_ancestors(project, idx.path, qualname):
+                found.setdefault(ancestor, []).append((idx.path, qualname))
+    return found
 
 
 def _project_ancestors(project: Project, path: str, cls_qualname: str, limit: int = 20) -> list:
@@ -202,7 +260,7 @@ def arguments_for(project: Project, graph: nx.DiGraph, node, param: str):
         index -= 1  # called as a method: the instance is not among the call's arguments
     for caller in graph.predecessors(node):
         for site in graph.edges[caller, node]["sites"]:
-            if _function_of(project, project.resolve(site.call.func, Ctx(caller[0], caller[1]), site.call.line)) != node:
+            if not calls(graph, caller, node, site):
                 continue  # `node` passed as a callback here, not called
             value = site.call.kwarg(param)
             if value is None and 0 <= index < len(site.call.args) and not site.call.has_star:

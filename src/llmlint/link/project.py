@@ -63,6 +63,7 @@ class Project:
         self._top_level_functions: dict | None = None  # name -> paths of the modules defining a function of that name
         self._ui_events: list | None = None
         self._suffixes: ModuleSuffixes | None = None
+        self._alternatives = None  # link/alternatives.Alternatives, made on first use
 
     # modules and functions
     def module_named(self, name: str, near: str | None = None) -> ModuleIndex | None:
@@ -180,6 +181,14 @@ class Project:
                      if isinstance(value, E.Seq) and len(value.elts) > position}
             return found.pop() if len(found) == 1 else None
         return self._element(source, position, ctx, at_line, depth)
+
+    def alternatives(self, expr, ctx: Ctx, at_line: int | None = None) -> tuple:
+        """Every value `expr` may hold, resolve's answer first (link/alternatives.py): what a call may dispatch to."""
+        if self._alternatives is None:
+            from llmlint.link.alternatives import Alternatives
+
+            self._alternatives = Alternatives(self)
+        return self._alternatives.of(expr, ctx, at_line)
 
     def _first_known(self, options, ctx, at_line, depth):
         """The value of the first of `options` that resolves to something other than `None` (an unset parameter or
