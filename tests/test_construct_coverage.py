@@ -282,6 +282,38 @@ CONSTRUCTS = {
         "rules/LLM101/flagged_aiohttp_ollama.py",
         "rules/LLM101/clean_aiohttp_ollama.py",
     ),
+    "PydanticAI agent run (Agent(\"provider:model\").run), settings in model_settings": (
+        "rules/LLM101/flagged_pydantic_ai_agent.py",
+        "rules/LLM101/clean_pydantic_ai_agent.py",
+    ),
+    "PydanticAI settings object (ModelSettings(max_tokens=...))": (
+        "rules/LLM102/flagged_pydantic_ai_agent.py",
+        "rules/LLM102/clean_pydantic_ai_agent.py",
+    ),
+    "PydanticAI's blocking run_sync in async code, its async run_stream": (
+        "rules/LLM108/flagged_pydantic_ai_run_sync.py",
+        "rules/LLM108/clean_pydantic_ai_run_stream.py",
+    ),
+    "PydanticAI traced by logfire.instrument_pydantic_ai()": (
+        "rules/LLM106/flagged_pydantic_ai_agent.py",
+        "rules/LLM106/clean_pydantic_ai_logfire.py",
+    ),
+    "OpenAI Agents SDK Runner.run_sync / run_streamed / run": (
+        "rules/LLM108/flagged_agents_sdk_run_sync.py",
+        "rules/LLM108/clean_agents_sdk_run_streamed.py",
+    ),
+    "client wrapped by instructor.from_openai (or a tracing wrapper)": (
+        "rules/LLM101/flagged_instructor_client.py",
+        "rules/LLM101/clean_instructor_client.py",
+    ),
+    "OpenAI-shaped SDK of another vendor (zhipuai.ZhipuAI, volcengine Ark)": (
+        "rules/LLM102/flagged_vendor_openai_compatible.py",
+        "rules/LLM102/clean_vendor_openai_compatible.py",
+    ),
+    "a request dict filled in by a helper's dict (request.update(token_budget(model, n)); **request)": (
+        "rules/LLM101/flagged_request_kwargs_helper.py",
+        "rules/LLM101/clean_request_kwargs_helper.py",
+    ),
     # the value-flow core's summaries
     "a project helper's summary: a prompt builder that keeps the text whole (or cuts it)": (
         "rules/LLM002/flagged_prompt_helper",

@@ -19,8 +19,11 @@ SDK_ROOTS = frozenset(
     """openai anthropic litellm llama_index vertexai cohere mistralai boto3 ollama huggingface_hub groq together tenacity
     backoff chromadb pinecone qdrant_client weaviate pymilvus faiss elasticsearch opensearchpy pgvector lancedb instructor
     dspy semantic_kernel guidance haystack transformers openlit langfuse langsmith logfire weave mlflow traceloop
-    opentelemetry""".split()
+    opentelemetry pydantic_ai zhipuai volcenginesdkarkruntime dashscope""".split()
 )
+# The OpenAI Agents SDK's package is `agents`, a name many projects give their own package: its import is not an SDK
+# (a project's `agents/` must still be linked), but its runner marks the file.
+AGENTS_SDK_RUNNER = "agents.Runner"
 TRACING_ROOTS = frozenset("openlit langfuse langsmith logfire weave mlflow traceloop opentelemetry".split())
 HTTP_ROOTS = frozenset({"requests", "httpx", "aiohttp"})
 # Patterns start with a literal newline (the data gets one prepended) so the regex engine can skip ahead fast.
@@ -95,6 +98,8 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
     in_sdk = own_root in SDK_ROOTS  # an SDK's own sources: only its use of another model SDK marks it
     marked = any(is_sdk_module(name) and name.split(".", 1)[0] not in HTTP_ROOTS and name.split(".", 1)[0] != own_root
                  and not (in_sdk and name.split(".", 1)[0] in TRACING_ROOTS) for name in imported)
+    if not marked and own_root != "agents" and (AGENTS_SDK_RUNNER in imported or AGENTS_SDK_RUNNER.encode() in data):
+        marked = True
     if not marked and any(prefix in data for prefix in _KEY_PREFIXES):
         marked = _KEY.search(data) is not None
     if not marked and not in_sdk and any(name.split(".", 1)[0] in HTTP_ROOTS for name in imported):

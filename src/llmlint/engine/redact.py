@@ -16,7 +16,8 @@ KEY_PREFIXES = ("sk-", "AIza", "hf_", "gsk_")  # every KEY_PATTERN match holds o
 PROVIDERS = (("sk-ant-", "Anthropic"), ("sk-", "OpenAI"), ("AIza", "Google"), ("hf_", "Hugging Face"), ("gsk_", "Groq"))
 
 PLACEHOLDER = re.compile(r"(?i)^(?:empty|none|null|ollama|dummy|test|fake|placeholder|changeme|your[-_ ]?.*|<.*>|\$\{.*\}|sk-\.\.\..*)$")
-MASKED = re.compile(r"(?i)(\.\.\.|x{4,}|\*{3,}|<|>|your|example|placeholder|replace|dummy|fake|\{|\})")
+# (and words no generated key spells out: a test suite's `sk-test-key-for-testing`, `sk-mock-...`)
+MASKED = re.compile(r"(?i)(\.\.\.|x{4,}|\*{3,}|<|>|your|example|placeholder|replace|dummy|fake|test|mock|sample|invalid|\{|\})")
 _NAMED_SECRET = re.compile(r"[A-Za-z0-9_\-\.]{20,}")
 
 # C0 and C1 controls and DEL, the Unicode line and paragraph separators, and the bidirectional formatting characters

@@ -48,6 +48,7 @@ class ModelCall:
     opaque_call: bool = False  # the call's keywords are not all known (`**kwargs` from elsewhere, `*args`)
     opaque_client: bool = False  # the same for the client's or model's constructor and its option calls
     http_caps: tuple = ()  # a raw request with a fully known body: where its endpoint takes an output cap
+    function_name: str | None = None  # for module-level functions: the qualified name called (`agents.Runner.run`)
 
     @property
     def ctx(self) -> Ctx:
@@ -62,10 +63,17 @@ class ModelCall:
         """The call returns an awaitable (async client, `a*` method, awaited)."""
         if self.site.awaited:
             return True
-        if self.client is not None and is_async_class(self.family, self.client.cls):
+        if self.client is not None and (is_async_class(self.family, self.client.cls) or self._raw_method in self.family.async_methods):
+            return True
+        if self.function_name in self.family.async_functions:
             return True
         method = self.api.rsplit(".", 1)[-1]
         return method.startswith("a") and method[1:] in ("invoke", "predict", "stream", "batch", "generate", "run", "complete", "chat", "query", "completion")
+
+    @property
+    def _raw_method(self) -> str:
+        func = self.call.func
+        return func.attr if isinstance(func, E.Attr) else ""
 
     def client_ctor_location(self):
         """(path, constructor Call) of the client or, for a chain, of the model behind it."""
@@ -119,7 +127,7 @@ def match_call(project: Project, idx: ModuleIndex, fn: FunctionIndex, site: Call
         return None
     if match.family.require_service and not _service_is(client, match.family.require_service):
         return None
-    call = ModelCall(idx, fn, site, match.family, match.api, client)
+    call = ModelCall(idx, fn, site, match.family, match.api, client, function_name=func.name if isinstance(func, Ext) else None)
     _collect_settings(project, call)
     return call
 
@@ -288,11 +296,20 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
             if found is not None:
                 call.settings[name] = Setting(found[0], found[1], source.line, where)
     model = call.settings.pop("model", None)
-    if model is None and isinstance(call.client, Obj) and call.client.ctor is not None and family.key in ("google-generativeai", "vertexai"):
+    if model is None and isinstance(call.client, Obj) and isinstance(call.client.ctor, E.Call) and family.model_positional:
         first = call.client.ctor.arg(0)
         model = Setting(first, call.client.ctor_ctx, call.client.ctor.line, "client") if first is not None else None
     call.model_setting = model
     call.model = project.const_str(model.expr, model.ctx) if model is not None else None
+    if family.model_object_settings and model is not None and not _names_a_model(project, model):
+        call.opaque_client = True  # Agent(OpenAIModel(..., provider=...)): its timeout and cap are the model object's
+
+
+def _names_a_model(project: Project, model: Setting) -> bool:
+    """The model setting is a name (`"openai:gpt-4o-mini"`, a constant, an f-string), not a model object."""
+    if isinstance(model.expr, (E.Const, E.FStr)) or project.const_str(model.expr, model.ctx) is not None:
+        return True
+    return isinstance(model.expr, (E.Name, E.Attr)) and isinstance(project.resolve(model.expr, model.ctx), Lit)
 
 
 def _read_http_body(project: Project, call: ModelCall) -> None:
@@ -352,8 +369,8 @@ def _setting_from(project: Project, ctx: Ctx, source: E.Call, items, keywords, f
             for keyword in keywords:
                 if nested.get(keyword) is not None:
                     return nested.get(keyword), ctx
-        elif isinstance(nested, E.Call) and name == "max_tokens":
-            found = nested.kwarg(*family.max_tokens_args)
+        elif isinstance(nested, E.Call):  # types.GenerateContentConfig(max_output_tokens=256), ModelSettings(timeout=30)
+            found = nested.kwarg(*keywords)
             if found is not None:
                 return found, ctx
     return None

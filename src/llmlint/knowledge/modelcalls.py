@@ -46,6 +46,10 @@ class Family:
     is_http: bool
     is_langchain: bool
     async_functions: tuple[str, ...]
+    async_methods: tuple[str, ...]  # methods that return an awaitable or an async stream (`agent.run`)
+    model_positional: bool  # the constructor's first positional argument is the model
+    model_object_settings: bool  # a model given as an object brings settings the analysis does not open
+    traced: bool  # the SDK traces every run by default
     require_service: str | None
     cap_hint: str  # how to write an output cap for this family, for fix messages
     timeout_hint: str  # how to write a 30-second timeout for this family, for fix messages ("": its keyword `=30`)
@@ -83,6 +87,10 @@ def _family(key: str, raw: dict, all_raw: dict) -> Family:
         is_http=bool(raw.get("http", False)),
         is_langchain=bool(raw.get("invoke-methods", False)) or key == "langchain-chain",
         async_functions=tuple(raw.get("async-functions", ())),
+        async_methods=tuple(raw.get("async-methods", ())),
+        model_positional=bool(raw.get("model-positional", False)),
+        model_object_settings=bool(raw.get("model-object-settings", False)),
+        traced=bool(raw.get("traced", False)),
         require_service=raw.get("require-service"),
         cap_hint=raw.get("cap-hint") or (f"{raw['max-tokens-args'][0]}=512" if raw.get("max-tokens-args") else ""),
         timeout_hint=raw.get("timeout-hint", ""),

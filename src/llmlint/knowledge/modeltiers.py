@@ -14,6 +14,10 @@ EXPENSIVE = "expensive"
 CHEAP = "cheap"
 # Provider prefixes that are not part of the model's name: Bedrock ids and cross-region profiles.
 _VENDOR_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?(?:anthropic|meta|mistral|amazon|cohere|ai21|deepseek|writer)\.")
+# PydanticAI's "provider:model" names (`openai:gpt-4o-mini`, `google-gla:gemini-2.0-flash`; not Ollama's `llama3:8b`).
+_PROVIDER_PREFIX = re.compile(
+    r"^(?:openai|anthropic|google-gla|google-vertex|gemini|groq|mistral|cohere|bedrock|ollama|deepseek|openrouter|azure|"
+    r"grok|together|fireworks|huggingface|litellm|gateway)(?:-responses|-chat)?:")
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def _tier(patterns: tuple, name: str) -> str | None:
 
 
 def normalise(model: str) -> str:
-    name = model.strip().lower().rsplit("/", 1)[-1]
+    name = _PROVIDER_PREFIX.sub("", model.strip().lower()).rsplit("/", 1)[-1]
     return _VENDOR_PREFIX.sub("", name)
 
 

@@ -3,8 +3,9 @@
 
 Request settings are often a dict built in one statement and filled in later, in branches, before it is sent
 (`**kwargs`, `json=payload`). A store of a constant key adds that key (it may be there at the call); anything else
-(a computed key, `d.update(other)`, `d |= other`, the dict handed to a function that may fill it) makes the dict's
-keys unknown. The table is per module and per dotted name, over all its functions: a `payload` in two functions
+(a computed key, `d |= other`, the dict handed to a function that may fill it) makes the dict's keys unknown;
+`d.update(other)` with a mapping that is not a literal is kept as a SPREAD of that expression, for the resolver to
+open (`request.update(token_budget(model, 300))`, a helper returning a dict literal) or to find unknown. The table is per module and per dotted name, over all its functions: a `payload` in two functions
 counts as one, which only ever adds keys or makes them unknown (never a finding that should not be).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 from llmlint.engine import exprs as E
 
 UNKNOWN = None  # the value a name gets when something changes its keys in a way not followed here
+SPREAD = "**"  # the key of a fill `d.update(mapping)`: every key of `mapping` (its value) goes into d
 MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 REMOVERS = frozenset({"pop", "popitem", "clear"})  # take keys out: nothing may appear that was not there
 # Calls a dict may be given without being filled in: copies, checks, logging, serialising.
@@ -100,6 +102,8 @@ def _stored(call, method: str) -> tuple:
     for arg in call.args:
         if isinstance(arg, E.DictExpr):
             stored.extend((_const_key(k) if k is not None else UNKNOWN, v) for k, v in arg.items)
+        elif method == "update" and isinstance(arg, (E.Call, E.Name, E.Attr)):
+            stored.append((SPREAD, arg))
         else:
             stored.append((UNKNOWN, None))
     stored.extend((k if k is not None else UNKNOWN, v) for k, v in call.kwargs)

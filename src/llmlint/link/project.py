@@ -12,6 +12,7 @@ from llmlint.engine import exprs as E
 from llmlint.engine.moduleindex import MODULE_SCOPE, FunctionIndex, ModuleIndex
 from llmlint.link import uievents
 from llmlint.link.bindings import last_assign, scope_lookup
+from llmlint.link.dictfills import SPREAD
 from llmlint.link.dictfills import UNKNOWN as UNKNOWN_FILLS
 from llmlint.link.dictfills import dict_fills, with_fills
 from llmlint.link.sourceroots import ModuleSuffixes
@@ -32,6 +33,13 @@ SAME_FUNCTION_WRAPPERS = frozenset({
     "functools.lru_cache", "functools.cache",
 })  # (not the thread hand-offs, modelcalls.THREAD_HANDOFFS: they run the function and give its result)
 BINDING_WRAPPERS = frozenset({"functools.partial"})  # ... whose keyword arguments go with every call
+# Calls that return the client they are given, patched for structured output or traced: the result is that client.
+SAME_CLIENT_WRAPPERS = frozenset({
+    "instructor.from_openai", "instructor.from_anthropic", "instructor.from_groq", "instructor.from_mistral",
+    "instructor.from_cohere", "instructor.from_gemini", "instructor.from_genai", "instructor.patch", "instructor.apatch",
+    "langsmith.wrappers.wrap_openai", "langsmith.wrappers.wrap_anthropic", "braintrust.wrap_openai",
+    "braintrust.wrap_anthropic", "opik.integrations.openai.track_openai", "opik.integrations.anthropic.track_anthropic",
+})
 IMPORT_MODULE = Ext("importlib.import_module")
 INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
 MAX_CALLER_SITES = 24  # calls of one name weighed to learn what a parameter holds
@@ -576,6 +584,10 @@ class Project:
 
     def _resolve_call(self, call: E.Call, ctx, depth):
         func = self.resolve(call.func, ctx, call.line, depth)
+        if isinstance(func, Ext) and func.name in SAME_CLIENT_WRAPPERS and call.arg(0, "client") is not None:
+            wrapped = self.resolve(call.arg(0, "client"), ctx, call.line, depth)  # instructor.from_openai(OpenAI())
+            if isinstance(wrapped, Obj):
+                return wrapped
         if isinstance(func, Ext) and func.name in SAME_FUNCTION_WRAPPERS and call.args:
             wrapped = self.resolve(call.args[0], ctx, call.line, depth)  # cl.make_async(chain.invoke) is chain.invoke
             if isinstance(wrapped, Obj) and func.name in BINDING_WRAPPERS:  # partial(client.create, model=...)
@@ -649,11 +661,20 @@ class Project:
         if isinstance(expr, E.Call) and not _is_dict_call(expr):
             # a helper that returns a dict literal (`**self._params()`); one that returns a dict it built and may
             # have filled in (`params = {...}; params["timeout"] = t; return params`) is not followed
+            # (a helper with several returns, `{"max_tokens": n}` or `{"max_completion_tokens": n}`, may set every key
+            # any of them has)
             func = self.resolve(expr.func, ctx, at_line)
             fn = self.function(func) if isinstance(func, Func) else None
             if fn is None or not fn.returns or not all(isinstance(r, E.DictExpr) for r in fn.returns):
                 return None
-            return self._dict_items(fn.returns[0], Ctx(func.path, fn.qualname), None, depth + 1)
+            items, opaque = [], False
+            for returned in fn.returns:
+                opened = self._dict_items(returned, Ctx(func.path, fn.qualname), None, depth + 1)
+                if opened is None:
+                    return None
+                items.extend(item for item in opened[0] if item[0] not in {k for k, _, _ in items})
+                opaque = opaque or opened[1]
+            return items, opaque
         if isinstance(expr, (E.Name, E.Attr)):
             # a name or `self.options`, with the keys this module (and the one defining it) stores into it later
             name = E.dotted(expr)
@@ -673,7 +694,15 @@ class Project:
                 built = self._dict_items(assigned[0], assigned[1], None, depth + 1) if assigned is not None else None
             if built is None:
                 return None
-            return with_fills(built[0], fills, ctx), built[1]
+            items, opaque = with_fills(built[0], tuple(f for f in fills if f[0] != SPREAD), ctx), built[1]
+            for key, spread in fills:
+                if key == SPREAD:  # request.update(token_budget(model, 300))
+                    opened = self._dict_items(spread, ctx, None, depth + 1)
+                    if opened is None:
+                        return None
+                    items.extend(opened[0])
+                    opaque = opaque or opened[1]
+            return items, opaque
         if isinstance(expr, E.DictExpr):
             items, opaque = [], False
             for key, value in expr.items:

@@ -26,6 +26,8 @@ SPECIAL = {
     "http-requests": "`await httpx.AsyncClient(timeout=...).post(...)`",
     "http-httpx": "`await httpx.AsyncClient(timeout=...).post(...)`",
     "ollama": "`await ollama.AsyncClient().chat(...)`",
+    "pydantic-ai": "`await agent.run(...)` instead of `agent.run_sync(...)`",
+    "openai-agents": "`await Runner.run(...)` instead of `Runner.run_sync(...)`",
 }
 LEGACY = {"openai.ChatCompletion.create": "`await openai.ChatCompletion.acreate(...)`",
           "openai.Completion.create": "`await openai.Completion.acreate(...)`"}

@@ -15,6 +15,7 @@ INSTRUMENT_HINTS = {
     "litellm": "`litellm.callbacks = [\"otel\"]` or `litellm.success_callback = [\"langfuse\"]`",
     "langchain": "`LangchainInstrumentor().instrument()` (opentelemetry-instrumentation-langchain) or `callbacks=[CallbackHandler()]` from langfuse",
     "llama_index": "`LlamaIndexInstrumentor().instrument()` (openinference-instrumentation-llama-index) or `set_global_handler(\"langfuse\")`",
+    "pydantic_ai": "`logfire.configure(); logfire.instrument_pydantic_ai()` or `Agent.instrument_all()`",
 }
 DEFAULT_HINT = "`Traceloop.init()` (OpenLLMetry) or `openlit.init()`"
 
@@ -31,7 +32,7 @@ class UnobservedModelCall(Rule):
                 continue
             by_project.setdefault(root, []).append(call)
         for root, calls in by_project.items():
-            unobserved = [c for c in calls if not observability.is_observed(c.module.path, c.function.qualname)]
+            unobserved = [c for c in calls if not c.family.traced and not observability.is_observed(c.module.path, c.function.qualname)]
             if not unobserved:
                 continue
             # The project-wide fact is the same for every finding of the project: it travels as the findings' `note`,
