@@ -302,6 +302,10 @@ CONSTRUCTS = {
         "rules/LLM108/flagged_agents_sdk_run_sync.py",
         "rules/LLM108/clean_agents_sdk_run_streamed.py",
     ),
+    "OpenAI Agents SDK run: model and settings of the Agent it is given (ModelSettings(max_tokens=...))": (
+        "rules/LLM102/flagged_agents_sdk_agent.py",
+        "rules/LLM102/clean_agents_sdk_agent.py",
+    ),
     "client wrapped by instructor.from_openai (or a tracing wrapper)": (
         "rules/LLM101/flagged_instructor_client.py",
         "rules/LLM101/clean_instructor_client.py",

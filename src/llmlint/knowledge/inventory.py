@@ -274,6 +274,13 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
             sources.append((wrapper, wctx, "options"))
         if isinstance(obj.ctor, E.Call) and obj.ctor_ctx is not None:
             sources.append((obj.ctor, obj.ctor_ctx, "client"))
+    if family.agent_arg:  # Runner.run(agent, ...): the agent's constructor and option calls hold its settings
+        agent = _agent_of(project, call)
+        if agent is None:
+            call.opaque_client = True
+        else:
+            sources.extend((wrapper, wctx, "options") for wrapper, wctx in reversed(agent.chain))
+            sources.append((agent.ctor, agent.ctor_ctx, "client"))
     if model_obj is not None:
         family = family_of_class(model_obj.cls) or family
     call.model_obj = model_obj
@@ -303,6 +310,15 @@ def _collect_settings(project: Project, call: ModelCall) -> None:
     call.model = project.const_str(model.expr, model.ctx) if model is not None else None
     if family.model_object_settings and model is not None and not _names_a_model(project, model):
         call.opaque_client = True  # Agent(OpenAIModel(..., provider=...)): its timeout and cap are the model object's
+
+
+def _agent_of(project: Project, call: ModelCall) -> Obj | None:
+    """The agent object a runner call runs, when it is built in view (`Agent(name=..., model=...)`), else None."""
+    expr = call.call.arg(0, call.family.agent_arg)
+    value = project.resolve(expr, call.ctx, call.call.line) if expr is not None else None
+    if isinstance(value, Obj) and isinstance(value.ctor, E.Call) and value.ctor_ctx is not None and not value.parts:
+        return value
+    return None
 
 
 def _names_a_model(project: Project, model: Setting) -> bool:

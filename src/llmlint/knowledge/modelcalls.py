@@ -50,6 +50,8 @@ class Family:
     model_positional: bool  # the constructor's first positional argument is the model
     model_object_settings: bool  # a model given as an object brings settings the analysis does not open
     traced: bool  # the SDK traces every run by default
+    capped_models: tuple[str, ...]  # model-name prefixes whose requests the library caps by default (LLM102 does not apply)
+    agent_arg: str  # a runner function's argument that is the agent whose constructor holds model and settings
     require_service: str | None
     cap_hint: str  # how to write an output cap for this family, for fix messages
     timeout_hint: str  # how to write a 30-second timeout for this family, for fix messages ("": its keyword `=30`)
@@ -91,6 +93,8 @@ def _family(key: str, raw: dict, all_raw: dict) -> Family:
         model_positional=bool(raw.get("model-positional", False)),
         model_object_settings=bool(raw.get("model-object-settings", False)),
         traced=bool(raw.get("traced", False)),
+        agent_arg=raw.get("agent-arg", ""),
+        capped_models=tuple(raw.get("capped-models", ())),
         require_service=raw.get("require-service"),
         cap_hint=raw.get("cap-hint") or (f"{raw['max-tokens-args'][0]}=512" if raw.get("max-tokens-args") else ""),
         timeout_hint=raw.get("timeout-hint", ""),

@@ -54,6 +54,9 @@ SCALAR_METHODS = frozenset({
     "startswith", "endswith", "count", "find", "rfind", "index", "rindex", "isdigit", "isnumeric", "isdecimal",
     "isalpha", "isalnum", "isspace", "isupper", "islower", "isidentifier", "istitle", "isascii", "__len__",
 })
+# Methods of an SDK's response or run result that serialise it: the SDK writes that JSON, so parsing it cannot fail on
+# what the model wrote (`json.loads(result.all_messages_json())` of a PydanticAI run, `response.model_dump_json()`).
+SERIALISER_METHODS = frozenset({"model_dump_json", "to_json", "all_messages_json", "new_messages_json"})
 TEMPLATE_METHODS = frozenset({"format", "format_map", "join", "replace", "substitute", "safe_substitute"})
 VALIDATOR_METHODS = frozenset({
     "model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "parse_obj_as",
@@ -146,7 +149,7 @@ class ModelOutput(Query):
         if isinstance(func, E.Attr):
             base = walk.taint(func.base, ctx, line, depth)
             if base:
-                if func.attr in SCALAR_METHODS:
+                if func.attr in SCALAR_METHODS or func.attr in SERIALISER_METHODS:
                     return set()
                 if func.attr == "get" and call.args:
                     key = call.args[0].value if isinstance(call.args[0], E.Const) and isinstance(call.args[0].value, str) else None

@@ -23,6 +23,8 @@ class UnboundedOutput(Rule):
             family = call.model_family
             if family.requires_max_tokens or not family.max_tokens_args or call.api in OPAQUE_APIS:
                 continue
+            if family.capped_models and (call.model or "").startswith(family.capped_models):
+                continue
             if (not is_generation_api(call.api) and call.model_obj is None) or "max_tokens" in call.settings:
                 continue
             if call.opaque_call or call.opaque_client:
