@@ -117,3 +117,29 @@ def test_sync_helpers_called_from_async_run_on_the_event_loop(analysis):
     on_loop = analysis.event_loop
     assert on_loop[_node(analysis, "service.py", "complete")][0] == _node(analysis, "routes.py", "summary")
     assert _node(analysis, "service.py", "summarize") in on_loop
+
+
+def test_llm103_says_when_a_try_lets_the_error_out(tmp_path):
+    """A start-up self-test inside `try: ... except: log; raise` is reported as a try that lets the error out, not as
+    a call outside any try/except."""
+    from llmlint.api import lint_paths
+
+    (tmp_path / "selftest.py").write_text(textwrap.dedent('''
+        import logging
+
+        from openai import OpenAI
+
+        log = logging.getLogger(__name__)
+        client = OpenAI(timeout=20)
+        try:
+            client.chat.completions.create(model="gpt-4o-mini", max_tokens=5, messages=[{"role": "user", "content": "ping"}])
+        except Exception:
+            log.error("model self-test failed")
+            raise
+        client.chat.completions.create(model="gpt-4o-mini", max_tokens=5, messages=[{"role": "user", "content": "pong"}])
+    '''), encoding="utf-8")
+    report = lint_paths([str(tmp_path)], Config(root=str(tmp_path), select=("LLM103",)), jobs=1, use_cache=False)
+    messages = {f.location.line: f.message for f in report.findings}
+    assert sorted(messages) == [9, 13]
+    assert "in a try/except that lets its error out" in messages[9]
+    assert "is not in a try/except" in messages[13]

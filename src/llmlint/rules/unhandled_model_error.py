@@ -45,14 +45,17 @@ class UnhandledModelError(Rule):
         entry_path, entry_name = chain[-1]
         entry = _describe(analysis, entry_path, entry_name, call.module.path)
         shown = as_written(call)
+        # a try around the call whose handlers re-raise, or catch other errors, lets the provider's error out
+        if call.site.tries:
+            where = f"`{shown}` is in a try/except that lets its error out (re-raised or not caught)"
+        else:
+            where = f"`{shown}` is not in a try/except"
         if len(chain) == 1:
-            message = (
-                f"`{shown}` is not in a try/except and nothing calls {entry}: a provider error (rate limit, timeout, "
-                "outage) crashes it"
-            )
+            message = f"{where} and nothing calls {entry}: a provider error (rate limit, timeout, outage) crashes it"
         else:
             through = " -> ".join(f"`{q}()`" for _, q in chain[:-1][:3]) + (" -> ..." if len(chain) > 4 else "")
-            message = f"`{shown}` has no error handling: a provider error goes through {through} uncaught and crashes {entry}"
+            handled = f"{where}, and" if call.site.tries else f"`{shown}` has no error handling:"
+            message = f"{handled} a provider error goes through {through} uncaught and crashes {entry}"
         error = _base_error(call)
         root = error.strip("`").split(".")[0]
         if root in TRANSIENT_SDKS:
