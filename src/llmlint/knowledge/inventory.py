@@ -220,12 +220,27 @@ def _model_behind(project: Project, chain: Obj, depth: int) -> Obj | None:
 def _posts_to_model(project: Project, call: E.Call, ctx: Ctx) -> bool:
     """A POST to a model endpoint, known by its path, or, when the URL is not known (configuration, the
     environment), by what it sends: a JSON body with `model` and `messages`, `prompt` or `contents`."""
-    text = _url_text(project, _url_of(call), ctx)
+    url = _url_of(call)
+    text = _url_text(project, url, ctx)
+    if text and not is_model_endpoint(text) and _other_arm_names_endpoint(project, url, ctx, call.line):
+        return True
     if text:
         return is_model_endpoint(text)
     found = _json_body(project, call, ctx)
     keys = {key for key, _, _ in found[0]} if found is not None else set()
     return "model" in keys and bool(keys & MODEL_BODY_KEYS)
+
+
+def _other_arm_names_endpoint(project: Project, url, ctx: Ctx, line: int) -> bool:
+    """A part of the URL (`self.url` of `self.url + token`) set in if/elif arms, one of which names an endpoint."""
+    if isinstance(url, E.BinOp) and url.op == "+":
+        return any(_other_arm_names_endpoint(project, side, ctx, line) for side in (url.left, url.right))
+    if isinstance(url, E.FStr):
+        return any(_other_arm_names_endpoint(project, part, ctx, line) for part in url.parts if not isinstance(part, str))
+    if not isinstance(url, (E.Name, E.Attr)):
+        return False
+    alternatives = project.alternatives(url, ctx, line)[1:]
+    return any(isinstance(v, Lit) and is_model_endpoint(_url_text(project, v.expr, v.ctx)) for v in alternatives)
 
 
 def _json_body(project: Project, call: E.Call, ctx: Ctx):
