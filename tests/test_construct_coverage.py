@@ -306,6 +306,10 @@ CONSTRUCTS = {
         "rules/LLM102/flagged_agents_sdk_agent.py",
         "rules/LLM102/clean_agents_sdk_agent.py",
     ),
+    "Haystack agent built on a chat generator (settings in generation_kwargs)": (
+        "rules/LLM102/flagged_haystack_agent.py",
+        "rules/LLM102/clean_haystack_agent.py",
+    ),
     "client wrapped by instructor.from_openai (or a tracing wrapper)": (
         "rules/LLM101/flagged_instructor_client.py",
         "rules/LLM101/clean_instructor_client.py",

@@ -29,6 +29,7 @@ INSTRUMENTING_CALLS = (
     "sentry_sdk.init", "braintrust.wrap_openai", "braintrust.wrap_anthropic", "braintrust.init_logger", "opik.integrations.*",
     "opik.track", "llama_index.core.set_global_handler", "llama_index.set_global_handler", "helicone.*", "promptlayer.*",
     "lunary.monitor", "openinference.*", "pydantic_ai.Agent.instrument_all",
+    "haystack.tracing.enable_tracing", "haystack.tracing.auto_enable_tracing", "haystack_integrations.components.connectors.*",
 )
 INSTRUMENTING_IMPORTS = ("langfuse.openai", "langfuse.decorators", "langsmith.wrappers", "traceloop.sdk", "openlit")
 LITELLM_CALLBACKS = {"callbacks", "success_callback", "failure_callback", "input_callback", "service_callback"}

@@ -28,6 +28,8 @@ SPECIAL = {
     "ollama": "`await ollama.AsyncClient().chat(...)`",
     "pydantic-ai": "`await agent.run(...)` instead of `agent.run_sync(...)`",
     "openai-agents": "`await Runner.run(...)` instead of `Runner.run_sync(...)`",
+    "haystack": "`await generator.run_async(...)`",
+    "haystack-agent": "`await agent.run_async(...)`",
 }
 LEGACY = {"openai.ChatCompletion.create": "`await openai.ChatCompletion.acreate(...)`",
           "openai.Completion.create": "`await openai.Completion.acreate(...)`"}

@@ -16,6 +16,7 @@ INSTRUMENT_HINTS = {
     "langchain": "`LangchainInstrumentor().instrument()` (opentelemetry-instrumentation-langchain) or `callbacks=[CallbackHandler()]` from langfuse",
     "llama_index": "`LlamaIndexInstrumentor().instrument()` (openinference-instrumentation-llama-index) or `set_global_handler(\"langfuse\")`",
     "pydantic_ai": "`logfire.configure(); logfire.instrument_pydantic_ai()` or `Agent.instrument_all()`",
+    "haystack": "`haystack.tracing.auto_enable_tracing()` with OpenTelemetry, or a `LangfuseConnector` in the pipeline",
 }
 DEFAULT_HINT = "`Traceloop.init()` (OpenLLMetry) or `openlit.init()`"
 
