@@ -158,6 +158,24 @@ class Project:
             return self.resolve(matches[-1][0], matches[-1][1], None, depth) if matches else None  # the last one set
         if isinstance(key, int) and not isinstance(key, bool):
             return self._element(expr.value, key, ctx, at_line, depth)
+        if key is None:
+            return self._stored_under_computed_key(expr, ctx, depth)
+        return None
+
+    def _stored_under_computed_key(self, expr: E.Subscript, ctx: Ctx, depth: int):
+        """`self._clients[key]` of a cache the module fills under keys known at run time
+        (`self._clients[key] = AsyncOpenAI(api_key=key)`): the first value stored that way that resolves."""
+        name = E.dotted(expr.value)
+        if name is None:
+            return None
+        for fn in self.indexes[ctx.path].functions.values():
+            for assign in fn.assigns:
+                target = assign.target_expr
+                if (assign.op == "=" and isinstance(target, E.Subscript) and not isinstance(target.index, E.Const)
+                        and E.dotted(target.value) == name):
+                    value = self.resolve(assign.value, Ctx(ctx.path, fn.qualname), None, depth + 1)
+                    if is_something(value):
+                        return value
         return None
 
     def _element(self, source, position: int, ctx: Ctx, at_line, depth: int):
