@@ -310,6 +310,10 @@ CONSTRUCTS = {
         "rules/LLM102/flagged_haystack_agent.py",
         "rules/LLM102/clean_haystack_agent.py",
     ),
+    "a project module imported through folders without __init__.py (PEP 420: `from common.log import logger`)": (
+        "rules/LLM106/flagged_namespace_logger",
+        "rules/LLM106/clean_namespace_logger",
+    ),
     "client wrapped by instructor.from_openai (or a tracing wrapper)": (
         "rules/LLM101/flagged_instructor_client.py",
         "rules/LLM101/clean_instructor_client.py",

@@ -149,7 +149,7 @@ def relevant_closure(entries) -> set:
     defined = {f: set(names) for f, _, _, names in entries if f.is_package}
     uses: dict = {}  # file -> [(module, name or None)]: what it takes from which project module
     importers: dict[str, list] = {}  # module -> [(importing file, name or None)]
-    suffixes = ModuleSuffixes(by_module)
+    suffixes = ModuleSuffixes(by_module, ((f.module, f.path) for files in by_module.values() for f in files))
     injectable = _injectable_functions(entries)
     for f, _, imports, _ in entries:
         found = []

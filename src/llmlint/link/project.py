@@ -78,7 +78,7 @@ class Project:
         candidates = self._by_name.get(name)
         if not candidates:
             if self._suffixes is None:
-                self._suffixes = ModuleSuffixes(self._by_name)
+                self._suffixes = ModuleSuffixes(self._by_name, ((idx.module, idx.path) for idx in self.indexes.values()))
             rooted = self._suffixes.unique(name)  # `functionz.core.framework` for babyagi/functionz/core/framework.py
             candidates = self._by_name.get(rooted) if rooted else None
             if not candidates:
