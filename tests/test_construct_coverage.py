@@ -314,6 +314,10 @@ CONSTRUCTS = {
         "rules/LLM106/flagged_namespace_logger",
         "rules/LLM106/clean_namespace_logger",
     ),
+    "an agent framework's own error classes (pydantic_ai ModelHTTPError, agents AgentsException) handle its run": (
+        "rules/LLM103/flagged_framework_errors.py",
+        "rules/LLM103/clean_framework_errors.py",
+    ),
     "client wrapped by instructor.from_openai (or a tracing wrapper)": (
         "rules/LLM101/flagged_instructor_client.py",
         "rules/LLM101/clean_instructor_client.py",

@@ -63,3 +63,17 @@ def test_a_model_sdks_own_sources_are_not_followed_into_the_rest_of_the_sdk(tmp_
         "service/settings.py": "MODEL = 'claude-haiku-4-5'\n",
     })  # fmt: skip
     assert kept(tmp_path) == {"anthropic.lib.bedrock", "service.chat", "service.settings"}
+
+
+def test_scan_reads_name_lists_over_several_lines():
+    """Formatters wrap long imports in parentheses (or old code in backslashes): every name counts, comments do not."""
+    source = (
+        b"from agents import (\n    Agent,  # the triage agent\n    Runner,\n)\n"
+        b"from app.settings import MODEL, \\\n    TIMEOUT\n"
+        b"from app.prompts import (SYSTEM as system_prompt, USER)\n"
+    )
+    marked, imports, _ = scan(source, "app.service", False)
+    assert marked  # the Agents SDK's runner, named on the third line of the import
+    assert {"agents:Agent", "agents:Runner", "app.settings:MODEL", "app.settings:TIMEOUT", "app.prompts:SYSTEM",
+            "app.prompts:USER"} <= set(imports)
+    assert not any("#" in entry or "triage" in entry for entry in imports)

@@ -19,7 +19,7 @@ SDK_ROOTS = frozenset(
     """openai anthropic litellm llama_index vertexai cohere mistralai boto3 ollama huggingface_hub groq together tenacity
     backoff chromadb pinecone qdrant_client weaviate pymilvus faiss elasticsearch opensearchpy pgvector lancedb instructor
     dspy semantic_kernel guidance haystack transformers openlit langfuse langsmith logfire weave mlflow traceloop
-    opentelemetry pydantic_ai zhipuai volcenginesdkarkruntime dashscope""".split()
+    opentelemetry pydantic_ai zhipuai volcenginesdkarkruntime dashscope crewai""".split()
 )
 # The OpenAI Agents SDK's package is `agents`, a name many projects give their own package: its import is not an SDK
 # (a project's `agents/` must still be linked), but its runner marks the file.
@@ -27,7 +27,10 @@ AGENTS_SDK_RUNNER = "agents.Runner"
 TRACING_ROOTS = frozenset("openlit langfuse langsmith logfire weave mlflow traceloop opentelemetry".split())
 HTTP_ROOTS = frozenset({"requests", "httpx", "aiohttp"})
 # Patterns start with a literal newline (the data gets one prepended) so the regex engine can skip ahead fast.
-_IMPORT_LINE = re.compile(rb"\n[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))")
+# (a parenthesised name list may span lines and hold comments: `from agents import (\n    Agent,  # x\n    Runner,\n)`)
+_IMPORT_LINE = re.compile(
+    rb"\n[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)?|((?:[^#\n\\]|\\\n|\\)*))|import[ \t]+([^#\n]+))")
+_COMMENT = re.compile(rb"#[^\n]*")
 _ENDPOINT = re.compile(rb"/chat/completions|/v1/completions|/v1/messages|/v1/responses|/api/generate|/api/chat|:(?:stream)?[gG]enerateContent")
 _KEY = re.compile(KEY_PATTERN.pattern.encode())
 # a JSON body naming a model and what to send it (`{"model": ..., "messages": [...]}`), the URL known only at run time
@@ -71,8 +74,8 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
     imported: set[str] = set()
     edges: set[str] = set()
     for match in _IMPORT_LINE.finditer(b"\n" + data):
-        if match.group(3) is not None:
-            for part in match.group(3).decode("utf-8", "replace").split(","):
+        if match.group(4) is not None:
+            for part in match.group(4).decode("utf-8", "replace").split(","):
                 name = part.strip().split(" as ")[0].strip()
                 if name:
                     imported.add(name)
@@ -83,7 +86,8 @@ def scan(data: bytes, module: str, is_package: bool) -> tuple[bool, tuple[str, .
         base = resolve_relative(module, is_package, level, source.lstrip("."))
         if base:
             imported.add(base)
-        for part in match.group(2).decode("utf-8", "replace").replace(")", "").split(","):
+        names = match.group(2) if match.group(2) is not None else match.group(3)
+        for part in _COMMENT.sub(b"", names).decode("utf-8", "replace").replace("\\", " ").split(","):
             name = part.strip().split(" as ")[0].strip()
             if name:
                 if name != "*":

@@ -162,7 +162,15 @@ def match_function(qualified: str) -> Match | None:
 
 
 def is_model_endpoint(url_text: str) -> bool:
-    return any(marker in url_text for marker in load_table()[1])
+    """The URL names a generation endpoint: a marker not followed by a dot (Slack's `/api/chat.postMessage` is not
+    Ollama's `/api/chat`)."""
+    for marker in load_table()[1]:
+        at = url_text.find(marker)
+        while at >= 0:
+            if url_text[at + len(marker):at + len(marker) + 1] != ".":
+                return True
+            at = url_text.find(marker, at + 1)
+    return False
 
 
 # Where a raw request's JSON body takes the output cap, by the endpoint the URL names. Anthropic's /v1/messages is

@@ -602,6 +602,9 @@ class Project:
 
     def _resolve_call(self, call: E.Call, ctx, depth):
         func = self.resolve(call.func, ctx, call.line, depth)
+        if func is None and isinstance(call.func, E.Subscript):  # a generic class instantiated: Agent[Deps, Out](...)
+            generic = self.resolve(call.func.value, ctx, call.line, depth)
+            func = generic if isinstance(generic, (Ext, Klass)) else None
         if isinstance(func, Ext) and func.name in SAME_CLIENT_WRAPPERS and call.arg(0, "client") is not None:
             wrapped = self.resolve(call.arg(0, "client"), ctx, call.line, depth)  # instructor.from_openai(OpenAI())
             if isinstance(wrapped, Obj):
