@@ -159,8 +159,20 @@ class Project:
         if isinstance(key, int) and not isinstance(key, bool):
             return self._element(expr.value, key, ctx, at_line, depth)
         if key is None:
-            return self._stored_under_computed_key(expr, ctx, depth)
+            return self._any_value(expr.value, ctx, at_line, depth) or self._stored_under_computed_key(expr, ctx, depth)
         return None
+
+    def _any_value(self, mapping, ctx: Ctx, at_line, depth: int):
+        """`SPECIALISTS[kind]` (or `.get(kind)`) of a dict the project builds whose values are all objects of one
+        class (agents or clients of one SDK, one per use): the first of them; else None."""
+        found = self._dict_items(mapping, ctx, at_line, 0)
+        if found is None or found[1] or not found[0]:
+            return None
+        values = [self.resolve(value, where, None, depth) for _, value, where in found[0]]
+        if not all(isinstance(v, (Obj, Inst)) for v in values) or len({getattr(v, "cls", None) or (v.path, v.qualname)
+                                                                       for v in values}) != 1:
+            return None
+        return values[0]
 
     def _stored_under_computed_key(self, expr: E.Subscript, ctx: Ctx, depth: int):
         """`self._clients[key]` of a cache the module fills under keys known at run time
@@ -616,6 +628,9 @@ class Project:
             return wrapped
         if func == IMPORT_MODULE and isinstance(call.arg(0, "name"), E.Const) and isinstance(call.arg(0, "name").value, str):
             return self._resolve_import(call.arg(0, "name").value, self.indexes[ctx.path], depth)  # a deferred import
+        if func is None and isinstance(call.func, E.Attr) and call.func.attr == "get" and call.args \
+                and not isinstance(call.args[0], E.Const):  # SPECIALISTS.get(kind)
+            return self._any_value(call.func.base, ctx, call.line, depth)
         read = self.store_read(call, ctx, call.line, depth) if isinstance(func, Ext) else None
         if read is not None:  # cl.user_session.get("chain")
             return self.stored_value(*read, ctx, depth)
