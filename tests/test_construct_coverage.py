@@ -318,6 +318,10 @@ CONSTRUCTS = {
         "rules/LLM103/flagged_framework_errors.py",
         "rules/LLM103/clean_framework_errors.py",
     ),
+    "a chat loop the user ends with a quit word (voice or chat input, not input()), vs a retry of one question": (
+        "rules/LLM003/flagged_voice_retry_until_answered.py",
+        "rules/LLM003/clean_voice_chat_loop.py",
+    ),
     "client wrapped by instructor.from_openai (or a tracing wrapper)": (
         "rules/LLM101/flagged_instructor_client.py",
         "rules/LLM101/clean_instructor_client.py",

@@ -18,6 +18,7 @@ PROVIDERS = (("sk-ant-", "Anthropic"), ("sk-", "OpenAI"), ("AIza", "Google"), ("
 PLACEHOLDER = re.compile(r"(?i)^(?:empty|none|null|ollama|dummy|test|fake|placeholder|changeme|your[-_ ]?.*|<.*>|\$\{.*\}|sk-\.\.\..*)$")
 # (and words no generated key spells out: a test suite's `sk-test-key-for-testing`, `sk-mock-...`)
 MASKED = re.compile(r"(?i)(\.\.\.|x{4,}|\*{3,}|<|>|your|example|placeholder|replace|dummy|fake|test|mock|sample|invalid|\{|\})")
+_WORDS = re.compile(r"(?:sk-(?:ant-|proj-)?)?[a-z]+(?:[-_.][a-z]+){2,}")  # three or more lowercase words, nothing else
 _NAMED_SECRET = re.compile(r"[A-Za-z0-9_\-\.]{20,}")
 
 # C0 and C1 controls and DEL, the Unicode line and paragraph separators, and the bidirectional formatting characters
@@ -37,6 +38,8 @@ def is_placeholder(value: str) -> bool:
     text = value.strip()
     if len(text) < 20 or PLACEHOLDER.match(text) or MASKED.search(text) or " " in text:
         return True
+    if _WORDS.fullmatch(text):
+        return True  # `secret-key-do-not-leak`, `sk-my-openai-key-here`: words a person typed, not a generated key
     body = text.split("-")[-1].split("_")[-1]
     return len(set(body)) <= 3  # sk-aaaaaaaa... / 000000...
 

@@ -218,8 +218,9 @@ class _Finder:
         endless, flag = self._loop_shape(loop, ctx)
         if endless is None:
             return None  # iterates over data (documents, models to fall back on): not a retry
-        if any(loop.id in site.loops and reads_terminal(self.project, ctx, site.call) for site in fn.calls):
-            return None  # a chat loop: each turn sends what the user typed next, and the user ends it
+        if any(loop.id in site.loops and reads_terminal(self.project, ctx, site.call) for site in fn.calls) \
+                or _ends_on_quit_word(fn, loop):
+            return None  # a chat loop: each turn sends what the user said next, and the user ends it
         lines = (loop.span.line, loop.span.end_line)
         inner_loops = [other for other in fn.loops if other is not loop and _within(other.span, loop.span)]
         exits = [e for e in fn.exits if loop.id in e.loops and (e.kind in ("return", "raise") or e.loops[-1] == loop.id)]
@@ -479,6 +480,24 @@ def _failure_signal(test) -> bool:
 
 def _inner_guards(exit, area: Span) -> list:
     return [test for line, test in exit.guards if area.line <= line <= area.end_line]
+
+
+# What a user says to end a conversation: a loop that stops on one of these is a chat loop (typed, spoken, sent).
+QUIT_WORDS = frozenset({"exit", "quit", "bye", "goodbye", "q", ":q", "/exit", "/quit", "/bye"})  # (not "stop": a finish_reason)
+
+
+def _ends_on_quit_word(fn: FunctionIndex, loop) -> bool:
+    """The loop is left by a `break` or `return` under an `if` that compares something with a quit word
+    (`if text.lower() in ["exit", "quit"]: break`)."""
+    for exit_ in fn.exits:
+        if exit_.kind not in ("break", "return") or not exit_.loops or exit_.loops[-1] != loop.id:
+            continue
+        for _, test in exit_.guards:
+            if any(isinstance(node, E.Compare) and any(
+                    isinstance(c, E.Const) and isinstance(c.value, str) and c.value.strip().lower() in QUIT_WORDS
+                    for c in E.walk(node)) for node in E.walk(test)):
+                return True
+    return False
 
 
 def _within(inner: Span, outer: Span) -> bool:
