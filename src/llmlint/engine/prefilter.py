@@ -19,7 +19,7 @@ SDK_ROOTS = frozenset(
     """openai anthropic litellm llama_index vertexai cohere mistralai boto3 ollama huggingface_hub groq together tenacity
     backoff chromadb pinecone qdrant_client weaviate pymilvus faiss elasticsearch opensearchpy pgvector lancedb instructor
     dspy semantic_kernel guidance haystack transformers openlit langfuse langsmith logfire weave mlflow traceloop
-    opentelemetry pydantic_ai zhipuai volcenginesdkarkruntime dashscope crewai""".split()
+    opentelemetry pydantic_ai zhipuai volcenginesdkarkruntime dashscope crewai agno""".split()
 )
 # The OpenAI Agents SDK's package is `agents`, a name many projects give their own package: its import is not an SDK
 # (a project's `agents/` must still be linked), but its runner marks the file.

@@ -31,7 +31,7 @@ PROVIDER_ROOTS = (
     "openai", "anthropic", "httpx", "httpcore", "requests", "urllib3", "aiohttp", "litellm", "google", "vertexai",
     "cohere", "mistralai", "groq", "together", "botocore", "boto3", "aiobotocore", "ollama", "huggingface_hub",
     "langchain*", "llama_index", "tenacity", "backoff", "instructor", "replicate", "fireworks", "dspy",
-    "pydantic_ai", "agents", "haystack", "zhipuai", "dashscope", "volcenginesdkarkruntime", "crewai",
+    "pydantic_ai", "agents", "haystack", "zhipuai", "dashscope", "volcenginesdkarkruntime", "crewai", "agno",
 )
 TIMEOUT_CLASSES = {"asyncio.TimeoutError", "asyncio.exceptions.TimeoutError", "concurrent.futures.TimeoutError", "socket.timeout"}
 BROAD_BUILTINS = {"Exception", "BaseException", "OSError", "IOError", "EnvironmentError", "ConnectionError", "TimeoutError"}

@@ -30,6 +30,7 @@ SPECIAL = {
     "openai-agents": "`await Runner.run(...)` instead of `Runner.run_sync(...)`",
     "haystack": "`await generator.run_async(...)`",
     "haystack-agent": "`await agent.run_async(...)`",
+    "agno": "`await agent.arun(...)`",
 }
 LEGACY = {"openai.ChatCompletion.create": "`await openai.ChatCompletion.acreate(...)`",
           "openai.Completion.create": "`await openai.Completion.acreate(...)`"}
