@@ -217,6 +217,7 @@ class Project:
             found = {self.resolve(value.elts[position], Ctx(func.path, fn.qualname), None, depth)
                      for value in (fn.returns if fn is not None else ())
                      if isinstance(value, E.Seq) and len(value.elts) > position}
+            found = {value for value in found if is_something(value)}  # (`return None, None` when setup failed)
             return found.pop() if len(found) == 1 else None
         return self._element(source, position, ctx, at_line, depth)
 
