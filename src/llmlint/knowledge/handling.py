@@ -51,8 +51,7 @@ DETACHING_CALLS = {"create_task", "ensure_future", "add_task", "start_soon", "ru
 
 def in_test_module(project, path: str) -> bool:
     """Is `path` a test module (test_*.py, *_test.py, conftest.py, or under a tests/ folder of its project)?"""
-    root = project.project_root(path)
-    return is_test_module(os.path.relpath(path, root) if root else path)
+    return is_test_module(project.path_in_project(path))
 
 
 def is_test_module(path: str) -> bool:

@@ -37,8 +37,8 @@ class Alternatives:
         if found is not None:
             return found
         first = self.project.resolve(expr, ctx, at_line)
-        if depth > MAX_DEPTH:
-            return (first,)
+        if depth > MAX_DEPTH or not self._may_have_more(expr, ctx, at_line, depth + 1):
+            return (first,)  # (not kept: most expressions are single-valued, and the memo would hold them all)
         self._memo[key] = (first,)  # a value met again while it is worked out adds nothing
         more = self._more(expr, ctx, at_line, depth + 1)
         found = (first,) + tuple(dict.fromkeys(v for v in more if is_something(v) and v != first))
@@ -46,6 +46,17 @@ class Alternatives:
             found = (first,)
         self._memo[key] = found
         return found
+
+    def _may_have_more(self, expr, ctx: Ctx, at_line, depth: int) -> bool:
+        """Whether `_more` has anything to look at: not a name bound by no assignment here (a parameter, an import,
+        a def, a global), nor an attribute of a single value that is no project instance (`os.path`,
+        `self.client.chat`), nor an expression of a kind it does not follow."""
+        if isinstance(expr, E.Name):
+            return scope_lookup(self.project, expr.id, ctx, at_line)[0] == "assign"
+        if isinstance(expr, E.Attr):
+            bases = self.of(expr.base, ctx, at_line, depth)
+            return len(bases) > 1 or isinstance(bases[0], Inst) or (isinstance(bases[0], Klass) and expr.base == E.Name("cls"))
+        return isinstance(expr, (E.IfExp, E.Await, E.Subscript, E.Call)) or (isinstance(expr, E.Unknown) and expr.kind == "BooleanOperation")
 
     def _union(self, exprs, ctx: Ctx, at_line, depth: int) -> list:
         out = []

@@ -22,7 +22,8 @@ import networkx as nx
 
 from llmlint.engine import exprs as E
 from llmlint.engine.moduleindex import MODULE_SCOPE
-from llmlint.link.project import Project
+from llmlint.link.alternatives import Alternatives
+from llmlint.link.project import Project, is_something
 from llmlint.link.values import Ctx, Func, Inst, Klass, Obj
 
 # A LangGraph graph runs the functions added to it as nodes when it is invoked: `builder.add_node("agent", call_model)`,
@@ -37,13 +38,14 @@ def build_callgraph(project: Project) -> nx.DiGraph:
     runs = []  # (caller, site, graph builder object) of every run of a LangGraph graph
     nodes: dict = {}  # graph builder object -> node functions
     descendants = class_descendants(project)
+    may_hold = Alternatives(project).of  # (its own memo, dropped once the graph is built: the rules do not need it)
     for idx, fn in project.functions():
         caller = (idx.path, fn.qualname)
         graph.add_node(caller)
         ctx = Ctx(idx.path, fn.qualname)
         for site in fn.calls:
             callee = project.resolve(site.call.func, ctx, site.call.line)
-            for target in _targets(project, descendants, site.call.func, ctx, site.call.line):
+            for target in _targets(project, may_hold, descendants, site.call.func, ctx, site.call.line):
                 _add_edge(graph, caller, target, site, "call", called=True)
             builder = _graph_builder(callee)
             if builder is not None and callee.path == "add_node" and site.call.args:
@@ -53,8 +55,11 @@ def build_callgraph(project: Project) -> nx.DiGraph:
             elif is_graph_run(callee):
                 runs.append((caller, site, builder))
             for arg in list(site.call.args) + [v for _, v in site.call.kwargs]:
-                if isinstance(arg, (E.Name, E.Attr)):  # `executor.submit(model.inference, ...)`: each method it may be
-                    for passed in project.alternatives(arg, ctx, site.call.line):
+                # `executor.submit(model.inference, ...)`: each method it may be. Asked only of a name or attribute
+                # that resolves to a function, or of an attribute that does not resolve (`models[kind].answer`): most
+                # arguments are data, and what else data may be costs time and memory to work out
+                if _may_pass_function(project, arg, ctx, site.call.line):
+                    for passed in may_hold(arg, ctx, site.call.line):
                         if isinstance(passed, Func):
                             _add_edge(graph, caller, (passed.path, passed.qualname), site, "callback")
     graph.graph["graph_runs"] = []
@@ -93,6 +98,13 @@ def _graph_builder(value):
     return None
 
 
+def _may_pass_function(project: Project, arg, ctx: Ctx, line: int) -> bool:
+    if not isinstance(arg, (E.Name, E.Attr)):
+        return False
+    first = project.resolve(arg, ctx, line)
+    return isinstance(first, Func) or (isinstance(arg, E.Attr) and not is_something(first))
+
+
 def _function_of(project: Project, value):
     if isinstance(value, Func):
         return (value.path, value.qualname)
@@ -109,13 +121,13 @@ def _function_of(project: Project, value):
     return None
 
 
-def _targets(project: Project, descendants: dict, func, ctx: Ctx, line: int) -> list:
+def _targets(project: Project, may_hold, descendants: dict, func, ctx: Ctx, line: int) -> list:
     """The project functions a call of `func` may run: those of each value it may hold, and the overrides in project
     subclasses of a method called on an instance; the one it resolves to alone when they are more than MAX_TARGETS."""
-    values = project.alternatives(func, ctx, line)
+    values = may_hold(func, ctx, line)
     targets = [_function_of(project, value) for value in values]
     if isinstance(func, E.Attr):  # `backend.answer()`: a subclass of the receiver's class may override `answer`
-        for receiver in project.alternatives(func.base, ctx, line):
+        for receiver in may_hold(func.base, ctx, line):
             if isinstance(receiver, Inst):
                 targets.extend(_overriding(project, descendants, receiver, func.attr, ctx.path))
     found = list(dict.fromkeys(t for t in targets if t is not None))
@@ -156,20 +168,23 @@ def _add_edge(graph, caller, callee, site, kind, called: bool = False) -> None:
 
 def reaching(graph: nx.DiGraph, targets) -> set:
     """The functions from which some node in `targets` can be reached (targets included)."""
-    return _closed(graph, targets, nx.ancestors)
+    return _closed(graph, targets, graph.predecessors)
 
 
 def reachable_from(graph: nx.DiGraph, sources) -> set:
     """The functions some node in `sources` can reach (sources included)."""
-    return _closed(graph, sources, nx.descendants)
+    return _closed(graph, sources, graph.successors)
 
 
 def _closed(graph: nx.DiGraph, nodes, step) -> set:
-    found = set()
-    for node in nodes:
-        if node in graph and node not in found:
-            found.add(node)
-            found |= step(graph, node)
+    """`nodes` (those in the graph) and every node `step` leads to from them: one walk from all of them at once."""
+    found = {node for node in nodes if node in graph}
+    stack = list(found)
+    while stack:
+        for nxt in step(stack.pop()):
+            if nxt not in found:
+                found.add(nxt)
+                stack.append(nxt)
     return found
 
 

@@ -6,6 +6,7 @@ built on it stay precise.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 from llmlint.engine import exprs as E
@@ -68,6 +69,7 @@ class Project:
         self._stores: dict | None = None
         self._dict_fill_tables: dict = {}
         self._sites_by_name: dict | None = None
+        self._in_project: dict[str, str] = {}
         self._top_level_functions: dict | None = None  # name -> paths of the modules defining a function of that name
         self._ui_events: list | None = None
         self._suffixes: ModuleSuffixes | None = None
@@ -108,6 +110,14 @@ class Project:
 
     def project_root(self, path: str) -> str:
         return self.roots.get(path, "")
+
+    def path_in_project(self, path: str) -> str:
+        """`path` relative to its project's root (itself where the root is not known), worked out once a path."""
+        found = self._in_project.get(path)
+        if found is None:
+            root = self.project_root(path)
+            found = self._in_project[path] = os.path.relpath(path, root) if root else path
+        return found
 
     # resolution
     def resolve(self, expr, ctx: Ctx, at_line: int | None = None, depth: int = 0):
