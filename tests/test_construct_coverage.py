@@ -343,6 +343,18 @@ CONSTRUCTS = {
         "rules/LLM104/flagged_code_runner",
         "rules/LLM104/clean_code_runner",
     ),
+    "a client yielded by a @contextmanager (`async with model_client() as client`) or a generator dependency": (
+        "rules/LLM101/flagged_context_manager_client.py",
+        "rules/LLM101/clean_context_manager_client.py",
+    ),
+    "a summary keeps each element of a returned tuple apart (`answer, score = helper(q)`)": (
+        "rules/LLM104/flagged_returned_tuple.py",
+        "rules/LLM104/clean_returned_tuple.py",
+    ),
+    "an attempt counter threaded through a helper that raises past the limit": (
+        "rules/LLM003/flagged_counter_in_quiet_helper.py",
+        "rules/LLM003/clean_counter_in_raising_helper.py",
+    ),
 }
 
 # Constructs llmlint does not see through yet: their fixture pairs wait outside the repository until resolution is

@@ -25,7 +25,7 @@ from llmlint import __version__
 from llmlint.results.finding import Edit, Finding, Problem
 
 CACHE_DIR = ".llmlint_cache"
-INDEX_FORMAT = "27"  # 27: the pre-filter reads wrapped import lists and PEP 420 folders; 26: a function keeps the class its return annotation names; 25: the pre-filter marks users of PydanticAI, the Agents SDK and more vendor SDKs; 24: modules moved into folders (engine/, link/, knowledge/...), pickled classes have new paths; 23: tuple subscripts (Annotated[...]); 22: the position of an unpacked element; 21: pre-filter facts of injected names; 20: identifiers a module mentions, class fields, streamed tokens; 19: findings carry autofixes
+INDEX_FORMAT = "28"  # 28: a function keeps the values it yields; 27: the pre-filter reads wrapped import lists and PEP 420 folders; 26: a function keeps the class its return annotation names; 25: the pre-filter marks users of PydanticAI, the Agents SDK and more vendor SDKs; 24: modules moved into folders (engine/, link/, knowledge/...), pickled classes have new paths; 23: tuple subscripts (Annotated[...]); 22: the position of an unpacked element; 21: pre-filter facts of injected names; 20: identifiers a module mentions, class fields, streamed tokens; 19: findings carry autofixes
 MAGIC = b"llmlint-cache\0"
 TAG_BYTES = 32
 SECRET_BYTES = 32

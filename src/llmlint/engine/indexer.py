@@ -368,6 +368,10 @@ class _Indexer(cst.CSTVisitor):
     def visit_Global(self, node: cst.Global) -> None:
         self.fn.global_names += tuple(item.name.value for item in node.names if item.name.value not in self.fn.global_names)
 
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.lambda_depth == 0 and node.value is not None and not isinstance(node.value, cst.From):
+            self.fn.yields += (self.exprs.build(node.value),)
+
     # calls and names
     def visit_Lambda(self, node) -> None:
         self.lambda_depth += 1
@@ -469,6 +473,8 @@ def _all_exprs(fn: FunctionIndex):
     for value in fn.returns:
         if value is not None:
             yield from walk(value)
+    for value in fn.yields:
+        yield from walk(value)
 
 
 _CHILD_FIELDS: dict = {}

@@ -124,6 +124,7 @@ class FunctionIndex:
     decorator_code: tuple = ()  # source text of each decorator's expression
     exits: list = field(default_factory=list)  # Exit statements (break/continue/return/raise)
     returns_type: str = ""  # the dotted class its return annotation names (`-> Backend`), "" when none
+    yields: tuple = ()  # the values its `yield` statements give (a generator; not `yield from`)
 
 
 @compact

@@ -42,6 +42,24 @@ class Flow:
         return Flow(self.origin, self.tags - {tag}) if tag in self.tags else self
 
 
+def element_tag(index: int) -> str:
+    """The tag of a flow a function returns as element `index` of a tuple or list it builds in its `return`."""
+    return f"element:{index}"
+
+
+def in_element(flows, index: int) -> set:
+    """The flows element `index` of an unpacked value holds (`text, score = answer_with_score(q)`): those the
+    function returned in that place, and those returned whole (not in a literal tuple), which may be anywhere."""
+    tag = element_tag(index)
+    out = set()
+    for flow in flows:
+        if tag in flow.tags:
+            out.add(flow.without(tag))
+        elif not any(t.startswith("element:") for t in flow.tags if isinstance(t, str)):
+            out.add(flow)
+    return out
+
+
 class Query:
     """One configuration of the walk: its sources, its barriers and how a value passes through calls and fields.
     The defaults pass a value through an attribute or a subscript and through nothing else."""
@@ -106,7 +124,11 @@ class ValueFlow:
         if fn is not None:
             ctx = Ctx(func.path, fn.qualname)
             for value in fn.returns:
-                out |= self.taint(value, ctx, None, depth)
+                if isinstance(value, E.Seq) and not any(isinstance(e, E.Unknown) and e.kind == "Starred" for e in value.elts):
+                    for i, element in enumerate(value.elts):  # `return text, score`: each flow marked with its place
+                        out |= {f.tagged(element_tag(i)) for f in self.taint(element, ctx, None, depth)}
+                else:
+                    out |= self.taint(value, ctx, None, depth)
         self._summaries[key] = frozenset(out)
         return self._summaries[key]
 
@@ -174,6 +196,8 @@ class ValueFlow:
         if isinstance(expr, E.IfExp):
             body = set() if self.query.checks(self, expr.test, expr.body, ctx) else self.taint(expr.body, ctx, line, depth)
             return body | self.taint(expr.orelse, ctx, line, depth)
+        if isinstance(expr, E.Unknown) and expr.kind == "unpack" and len(expr.children) == 2:
+            return in_element(self.taint(expr.children[0], ctx, line, depth), expr.children[1].value)
         if isinstance(expr, E.Unknown) and expr.kind in TRANSPARENT:
             return self.union(expr.children, ctx, line, depth)
         return set()

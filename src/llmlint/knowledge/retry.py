@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from llmlint.engine import exprs as E
 from llmlint.engine.moduleindex import MODULE_SCOPE, FunctionIndex, ModuleIndex, Span
+from llmlint.flow.calls import argument_for
 from llmlint.knowledge.entrypoints import reads_terminal
 from llmlint.knowledge.settings import UNKNOWN, number
 from llmlint.link.values import Ctx, Ext, Func, Obj
@@ -232,7 +233,7 @@ class _Finder:
                 continue  # guards only what comes before the model call (`queue.get`): the call itself is not retried
             body_reaches = any(t.body.contains(s.call.line, s.call.col) for s in sites)
             for handler in t.handlers:
-                verdict = self._judge_handler(idx, loop, t, handler, exits, flags)
+                verdict = self._judge_handler(idx, fn, loop, t, handler, exits, flags)
                 if verdict is not None:
                     verdicts.append((verdict or not endless, body_reaches and _catches_transient(handler.caught)))
         if verdicts:
@@ -267,7 +268,7 @@ class _Finder:
                 return True, None
         return None, None
 
-    def _judge_handler(self, idx, loop, t, handler, exits, flags):
+    def _judge_handler(self, idx, fn, loop, t, handler, exits, flags):
         """None when the handler does not send the loop round again (it raises, returns or breaks) or there is no
         success exit; else whether something bounds the failure path (an attempt counter, a deadline, a flag)."""
         h = handler.span
@@ -286,7 +287,27 @@ class _Finder:
         if not explicit:
             failure += [e for e in after_try if e.kind != "continue"]
         bound_flags = [a for a in flags if h.line <= a.line <= h.end_line or (not explicit and not _within_lines(a.line, t.span))]
-        return bool(bound_flags) or any(_is_bound(idx, e, loop.span, handler.name) for e in failure)
+        return bool(bound_flags) or any(_is_bound(idx, e, loop.span, handler.name) for e in failure) \
+            or self._counted_by_helper(idx, fn, h)
+
+    def _counted_by_helper(self, idx, fn, h: Span) -> bool:
+        """The handler hands its attempt counter to a project helper that raises once the counter is past a limit
+        (`attempt = _count_or_raise(err, attempt, limit)`): the helper's `raise`, under an `if` that reads the
+        parameter the counter is passed for, bounds the loop."""
+        ctx = Ctx(idx.path, fn.qualname)
+        for assign in fn.assigns:
+            if not (h.line <= assign.line <= h.end_line and isinstance(assign.value, E.Call) and assign.target):
+                continue
+            call = assign.value
+            callee = self.project.resolve(call.func, ctx, call.line)
+            helper = self.project.function(callee) if isinstance(callee, Func) else None
+            if helper is None:
+                continue
+            counted = {p for p in helper.params if argument_for(call, helper, p) == E.Name(assign.target)}
+            raises = [e for e in helper.exits if e.kind == "raise" and e.guards]
+            if any(counted & _state_names(self.project.indexes[callee.path], test) for e in raises for _, test in e.guards):
+                return True
+        return False
 
     def _retries_on_result(self, idx, fn, loop, sites, exits) -> bool:
         """`while True: r = post(...); if r.status_code == 200: return r.json()`: the loop leaves only when the

@@ -42,6 +42,8 @@ SAME_CLIENT_WRAPPERS = frozenset({
     "braintrust.wrap_anthropic", "opik.integrations.openai.track_openai", "opik.integrations.anthropic.track_anthropic",
 })
 IMPORT_MODULE = Ext("importlib.import_module")
+LITERALS = (E.Const, E.FStr, E.BinOp, E.Seq, E.DictExpr)  # what resolves to itself (`Lit`), but a LangChain pipe
+CONTEXT_MANAGERS = (Ext("contextlib.contextmanager"), Ext("contextlib.asynccontextmanager"))
 INJECTOR = Ext("fastapi.Depends")  # (fastapi.params.Depends is what `from fastapi import Depends` names too)
 MAX_CALLER_SITES = 24  # calls of one name weighed to learn what a parameter holds
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
@@ -126,6 +128,8 @@ class Project:
         if depth > MAX_DEPTH:
             self._answers.cut_short()
             return None
+        if isinstance(expr, LITERALS) and not (isinstance(expr, E.BinOp) and expr.op == "|"):
+            return Lit(expr, ctx)  # (answered at once: not kept, the memo would hold every literal asked about)
         key = (expr, ctx, at_line)
         value = self._memo.get(key, MISSING)
         if value is not MISSING:
@@ -143,8 +147,6 @@ class Project:
             return self.resolve(expr.value, ctx, at_line, depth)
         if isinstance(expr, E.BinOp) and expr.op == "|":
             return self._resolve_pipe(expr, ctx, at_line, depth)
-        if isinstance(expr, (E.Const, E.FStr, E.BinOp, E.Seq, E.DictExpr)):
-            return Lit(expr, ctx)
         if isinstance(expr, E.Subscript):  # st.session_state["chain"]
             read = self.store_read(expr, ctx, at_line, depth)
             if read is not None:
@@ -389,6 +391,11 @@ class Project:
             default = self._aliased_dependency(fn.annotations[name], ctx)
         if isinstance(default, E.Call) and default.args and self.resolve(default.func, ctx, None, depth) == INJECTOR:
             # FastAPI dependency injection: `client: OpenAI = Depends(get_client)` holds what get_client returns
+            # (or yields: a dependency written as a generator hands over what it yields)
+            provider = self.resolve(default.args[0], ctx, None, depth)
+            if isinstance(provider, Func) and (fn_of := self.function(provider)) is not None and fn_of.yields \
+                    and not any(r is not None for r in fn_of.returns):
+                return self.yielded_value(provider, depth)
             return self._resolve_call(E.Call(default.args[0], (), (), default.line, default.col, default.end_line,
                                              default.end_col), ctx, depth)
         annotation = fn.annotations.get(name)
@@ -660,11 +667,27 @@ class Project:
         fn = self.function(func)
         if fn is None:
             return None
+        if fn.yields and self._is_context_manager(fn, Ctx(func.path, fn.qualname), depth):
+            return self.yielded_value(func, depth)  # `with model_client(name) as client:` holds what it yields
         for value in fn.returns:
             resolved = self.resolve(value, Ctx(func.path, fn.qualname), None, depth)
             if resolved is not None:
                 return resolved
         return None
+
+    def yielded_value(self, func: Func, depth: int = 0):
+        """What a generator function yields (the first value that resolves): the object a `@contextmanager` or a
+        FastAPI dependency written as a generator hands to its user."""
+        fn = self.function(func)
+        for value in fn.yields if fn is not None else ():
+            resolved = self.resolve(value, Ctx(func.path, fn.qualname), None, depth)
+            if resolved is not None:
+                return resolved
+        return None
+
+    def _is_context_manager(self, fn: FunctionIndex, ctx: Ctx, depth: int) -> bool:
+        outer = Ctx(ctx.path, fn.parent or MODULE_SCOPE)
+        return any(self.resolve(d, outer, None, depth) in CONTEXT_MANAGERS for d in fn.decorators)
 
     def _resolve_pipe(self, expr: E.BinOp, ctx, at_line, depth):
         parts = []
