@@ -46,6 +46,7 @@ _LIST_ARGS = ("messages", "contents", "chat_history")
 _IDENTITY_ARGS = {"user", "metadata", "extra_headers", "safety_identifier", "prompt_cache_key", "tags", "run_name"}
 _RECORD_CLASS = re.compile(r"Message|Turn|Conversation|History|Exchange")
 _TEXT_ARGS = ("input", "prompt", "message", "query", "question", "text", "inputs", "content")
+_TURN_TEXT = ("text", "content", "prompt", "query", "question")  # `message.text`: what one turn says
 MAX_REGION = 60
 LABEL_TOKENS = 20  # an output cap this small means a label, not a reply
 CURRENT, HISTORY_SHAPE = "current", "history"
@@ -307,6 +308,8 @@ class _Judge:
             key = expr.attr if isinstance(expr, E.Attr) else E.literal_str(expr.index)
             if key and HISTORY.search(key):
                 return HISTORY_SHAPE  # req.messages, state["history"]
+            if key in _TURN_TEXT:
+                return CURRENT  # `contents=message.text`: the text of this turn, even where a list may go
             return None if want_list else CURRENT
         if isinstance(expr, E.Call):
             return self._call_shape(expr, ctx, want_list, deeper)
