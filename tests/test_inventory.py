@@ -121,5 +121,63 @@ def test_unresolved_lists_model_like_calls_the_linker_could_not_resolve(tmp_path
     assert "parameter of `reply()`" in reasons["llm.invoke"]
 
 
+REGISTRY_APP = '''
+from openai import OpenAI
+
+BACKENDS: dict[str, type] = {}
+
+
+def backend(name):
+    def register(cls):
+        BACKENDS[name] = cls
+        return cls
+    return register
+
+
+class ChatBackend:
+    def chat(self, messages):
+        raise NotImplementedError
+
+
+@backend("openai")
+class OpenAIBackend(ChatBackend):
+    def __init__(self, cfg):
+        self.client = OpenAI(timeout=20)
+
+    def chat(self, messages):
+        return self.client.chat.completions.create(model="gpt-4o-mini", max_tokens=100, messages=messages)
+
+
+def make_backend(cfg: dict) -> ChatBackend:
+    return BACKENDS[cfg["type"]](cfg)
+
+
+def make_anything(cfg: dict):
+    return BACKENDS[cfg["type"]](cfg)
+
+
+def reply(text):
+    llm = make_backend({"type": "openai"})
+    return llm.chat([{"role": "user", "content": text}])
+
+
+def reply_unannotated(text):
+    llm = make_anything({"type": "openai"})
+    return llm.chat([{"role": "user", "content": text}])
+'''
+
+
+def test_a_factory_whose_return_annotation_names_a_project_class_gives_an_instance_of_it(tmp_path):
+    """`make_backend(cfg) -> ChatBackend` returns a registry's class: its `chat` is project code, not an unresolved
+    candidate; the same factory with no annotation stays unresolved."""
+    (tmp_path / "registry.py").write_text(REGISTRY_APP, encoding="utf-8")
+    out = tmp_path / "inventory.json"
+    result = CliRunner().invoke(main, ["inventory", str(tmp_path), "--unresolved", "--format", "json", "-o", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert [(c["line"], c["api"]) for c in document["calls"]] == [(25, "openai.chat.completions.create")]
+    assert [(u["line"], u["callee"]) for u in document["unresolved"]] == [(43, "llm.chat")]
+
+
 def test_inventory_lists_unresolved_calls_only_when_asked(inventory):
     assert "unresolved" not in inventory

@@ -673,6 +673,10 @@ class Project:
             resolved = self.resolve(value, Ctx(func.path, fn.qualname), None, depth)
             if resolved is not None:
                 return resolved
+        if fn.returns_type:  # `def make_llm(cfg) -> BaseLLM: return REGISTRY[cfg["type"]](cfg)`: a BaseLLM
+            annotated = self.resolve(_dotted_expr(fn.returns_type), Ctx(func.path, fn.qualname), None, depth)
+            if isinstance(annotated, Klass):  # (a project class only: an SDK class named here says nothing of settings)
+                return Inst(annotated.path, annotated.qualname)
         return None
 
     def yielded_value(self, func: Func, depth: int = 0):
