@@ -292,13 +292,15 @@ class _Finder:
 
     def _counted_by_helper(self, idx, fn, h: Span) -> bool:
         """The handler hands its attempt counter to a project helper that raises once the counter is past a limit
-        (`attempt = _count_or_raise(err, attempt, limit)`): the helper's `raise`, under an `if` that reads the
-        parameter the counter is passed for, bounds the loop."""
+        (`attempt = _count_or_raise(err, attempt, limit)`, or `attempt, delay = ...` with the next delay): the
+        helper's `raise`, under an `if` that reads the parameter the counter is passed for, bounds the loop."""
         ctx = Ctx(idx.path, fn.qualname)
         for assign in fn.assigns:
-            if not (h.line <= assign.line <= h.end_line and isinstance(assign.value, E.Call) and assign.target):
-                continue
             call = assign.value
+            if isinstance(call, E.Unknown) and call.kind == "unpack" and call.children:  # `attempt, delay = helper(...)`
+                call = call.children[0]
+            if not (h.line <= assign.line <= h.end_line and isinstance(call, E.Call) and assign.target):
+                continue
             callee = self.project.resolve(call.func, ctx, call.line)
             helper = self.project.function(callee) if isinstance(callee, Func) else None
             if helper is None:
