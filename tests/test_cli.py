@@ -316,3 +316,34 @@ def test_every_format_reports_a_notebook_finding(monkeypatch):
     for fmt in ("json", "sarif", "github"):
         result = invoke("check", notebook, "--select", "LLM101", "--no-cache", "--format", fmt)
         assert result.exit_code == 1 and "explore_tickets.ipynb" in result.stdout, fmt
+
+
+def test_extend_exclude_on_the_command_line_adds_to_the_configuration(project):
+    (project / "generated").mkdir()
+    (project / "generated" / "client_stub.py").write_text(NO_TIMEOUT, encoding="utf-8")
+    both = invoke("check", ".", "--select", "LLM101", "--output-format", "concise", "--no-cache")
+    assert both.exit_code == 1
+    assert "bot.py" in both.stdout and "generated/client_stub.py" in both.stdout
+    kept = invoke("check", ".", "--select", "LLM101", "--output-format", "concise", "--no-cache",
+                  "--extend-exclude", "generated,*_pb2.py")
+    assert kept.exit_code == 1
+    assert "bot.py" in kept.stdout and "generated" not in kept.stdout
+    none = invoke("check", ".", "--select", "LLM101", "--no-cache", "--extend-exclude", "generated", "--extend-exclude", "bot.py")
+    assert none.exit_code == 0, none.output
+
+
+def test_extend_exclude_with_a_pattern_that_does_not_compile_is_a_usage_error(project):
+    result = invoke("check", ".", "--no-cache", "--extend-exclude", "[z-a]")
+    assert result.exit_code == 2
+    assert "--extend-exclude" in result.output and "[z-a]" in result.output
+
+
+def test_exclude_on_the_command_line_replaces_the_configurations_exclude(project):
+    (project / "pyproject.toml").write_text("[project]\nname = 'demo'\n\n[tool.llmlint]\nexclude = [\"bot.py\"]\n", encoding="utf-8")
+    (project / "legacy").mkdir()
+    (project / "legacy" / "old_bot.py").write_text(NO_TIMEOUT, encoding="utf-8")
+    configured = invoke("check", ".", "--select", "LLM101", "--output-format", "concise", "--no-cache")
+    assert "legacy/old_bot.py" in configured.stdout and "bot.py:" not in configured.stdout.replace("old_bot.py:", "")
+    replaced = invoke("check", ".", "--select", "LLM101", "--output-format", "concise", "--no-cache", "--exclude", "legacy")
+    assert replaced.exit_code == 1
+    assert "legacy" not in replaced.stdout and "bot.py" in replaced.stdout

@@ -61,6 +61,10 @@ def main():
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml or llmlint.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write .llmlint_cache/.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes for parsing; 0 means one per core (never more than the cores available).")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="Files and folders to exclude (gitignore-style patterns, comma-separated), instead of the configuration's `exclude`.")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+              help="More files and folders to exclude (gitignore-style patterns, comma-separated), added to the configuration's.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too (for pre-commit).")
 @click.option("--files-only", is_flag=True, help="Judge the named files alone, not within their projects (cross-file findings are missed).")
 @click.option("--report-unused-suppressions", is_flag=True, help="List suppression comments and baseline entries that matched no finding.")
@@ -76,7 +80,7 @@ def main():
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (and the unsafe ones with --unsafe-fixes), then report what is left.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes --fix would apply as a unified diff, write nothing; exit 1 when there is something to fix.")
 @click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes that change behaviour (output caps, async clients) [default: the config's unsafe-fixes, else no].")
-def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, force_exclude, files_only,
+def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, no_cache, jobs, exclude, extend_exclude, force_exclude, files_only,
           report_unused_suppressions, statistics, sarif_category, quiet, stdin_filename, baseline_file, write_baseline,
           fix, show_diff, unsafe_fixes, output_format):
     """Check Python files and folders (default: the current folder) for LLM production risks."""
@@ -95,7 +99,7 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, config_file, n
         paths, buffers = [stdin_filename], {os.path.abspath(stdin_filename): sys.stdin.buffer.read()}
     _check_output(output)
     _check_output(write_baseline, "the baseline")
-    config, rules = _load_config(paths, config_file, select, ignore, fail_on)
+    config, rules = _load_config(paths, config_file, select, ignore, fail_on, exclude, extend_exclude)
     baseline = None if write_baseline else _load_baseline(baseline_file, config)
     config = replace(config, baseline=None)  # (the baseline, if any, is the one loaded here)
     def lint():
@@ -268,7 +272,7 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _load_config(paths, config_file, select, ignore, fail_on):
+def _load_config(paths, config_file, select, ignore, fail_on, exclude=(), extend_exclude=()):
     from llmlint.engine.config import ConfigError, apply_overrides, load_config
     from llmlint.engine.redact import safe_text
     from llmlint.ruleset.registry import all_rules
@@ -276,7 +280,8 @@ def _load_config(paths, config_file, select, ignore, fail_on):
     rules = all_rules()
     try:
         config = load_config(paths, config_file, rules)
-        config = apply_overrides(config, rules, select=_split(select), ignore=_split(ignore), fail_on=fail_on)
+        config = apply_overrides(config, rules, select=_split(select), ignore=_split(ignore), fail_on=fail_on,
+                                 exclude=_split(exclude), extend_exclude=_split(extend_exclude))
     except ConfigError as error:
         raise OneLineError(safe_text(str(error))) from None  # it quotes the configuration file: keys, patterns
     for warning in config.warnings:

@@ -394,12 +394,14 @@ def apply_overrides(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     fail_on: Severity | str | None = None,
+    exclude: Iterable[str] | None = None,
     extend_exclude: Iterable[str] | None = None,
 ) -> Config:
     """A new Config with the command line's choices on top (ruff's layering).
 
     `select` replaces the file's selection, including its `ignore`; `ignore` alone switches rules off whatever the file
-    selects (it is stored as exact ids so that it outranks any `select`). `extend_exclude` adds to the file's list.
+    selects (it is stored as exact ids so that it outranks any `select`). `exclude` replaces the file's `exclude` (the
+default excludes stay, as in ruff), `extend_exclude` adds to its `extend-exclude`.
     """
     changes: dict = {}
     cli_ignore: tuple[str, ...] = ()
@@ -417,6 +419,8 @@ def apply_overrides(
         changes["ignore"] = config.ignore + tuple(rid for rid in exact if rid not in config.ignore)
     if fail_on is not None:
         changes["fail_on"] = fail_on if isinstance(fail_on, Severity) else _severity(fail_on, "command line", "--fail-on")
+    if exclude is not None:
+        changes["exclude"] = _exclude_patterns(list(exclude), "command line", "--exclude")
     if extend_exclude is not None:
         changes["extend_exclude"] = config.extend_exclude + _exclude_patterns(list(extend_exclude), "command line", "--extend-exclude")
     return replace(config, **changes)
