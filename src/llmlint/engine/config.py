@@ -401,7 +401,7 @@ def apply_overrides(
 
     `select` replaces the file's selection, including its `ignore`; `ignore` alone switches rules off whatever the file
     selects (it is stored as exact ids so that it outranks any `select`). `exclude` replaces the file's `exclude` (the
-default excludes stay, as in ruff), `extend_exclude` adds to its `extend-exclude`.
+    default excludes stay, as in ruff), `extend_exclude` adds to its `extend-exclude`.
     """
     changes: dict = {}
     cli_ignore: tuple[str, ...] = ()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from llmlint.engine import exprs as E
 from llmlint.flow.reaching import alternatives as reaching_alternatives
 from llmlint.link.bindings import scope_lookup
-from llmlint.link.project import _dotted_expr, is_something
+from llmlint.link.project import is_something
 from llmlint.link.values import Ctx, Func, Inst, Klass, Lit
 
 MAX_ALTERNATIVES = 16
@@ -55,7 +55,7 @@ class Alternatives:
             return scope_lookup(self.project, expr.id, ctx, at_line)[0] == "assign"
         if isinstance(expr, E.Attr):
             bases = self.of(expr.base, ctx, at_line, depth)
-            return len(bases) > 1 or isinstance(bases[0], Inst) or (isinstance(bases[0], Klass) and expr.base == E.Name("cls"))
+            return len(bases) > 1 or _sets_its_own(bases[0], expr.base)
         return isinstance(expr, (E.IfExp, E.Await, E.Subscript, E.Call)) or (isinstance(expr, E.Unknown) and expr.kind == "BooleanOperation")
 
     def _union(self, exprs, ctx: Ctx, at_line, depth: int) -> list:
@@ -110,9 +110,8 @@ class Alternatives:
         bases = self.of(expr.base, ctx, at_line, depth)
         if len(bases) > 1:  # `backend.answer` of `backend = A() if ... else B()`
             return [self.project.member(base, expr.attr) for base in bases]
-        base = bases[0]
-        if isinstance(base, Inst) or (isinstance(base, Klass) and expr.base == E.Name("cls")):
-            return self._self_attr(base, expr.attr, depth)
+        if _sets_its_own(bases[0], expr.base):
+            return self._self_attr(bases[0], expr.attr, depth)
         return []
 
     def _self_attr(self, owner, attr: str, depth: int) -> list:
@@ -174,7 +173,11 @@ class Alternatives:
                 fn = self.project.function(func)
                 for value in fn.returns if fn is not None else ():
                     out.extend(self.of(value, Ctx(func.path, fn.qualname), None, depth))
-                if fn is not None and fn.returns_type:  # `def get_backend(name) -> Backend:` gives a Backend
-                    annotated = self.project.resolve(_dotted_expr(fn.returns_type), Ctx(func.path, fn.qualname))
-                    out.append(Inst(annotated.path, annotated.qualname) if isinstance(annotated, Klass) else None)
+                out.append(self.project.annotated_instance(func))  # `def get_backend(name) -> Backend:` gives a Backend
         return out
+
+
+def _sets_its_own(base, base_expr) -> bool:
+    """Whether the attributes of `base` are those its class's methods set: a project instance, or the class itself
+    read through `cls` in a classmethod."""
+    return isinstance(base, Inst) or (isinstance(base, Klass) and base_expr == E.Name("cls"))

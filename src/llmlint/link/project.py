@@ -669,22 +669,29 @@ class Project:
             return None
         if fn.yields and self._is_context_manager(fn, Ctx(func.path, fn.qualname), depth):
             return self.yielded_value(func, depth)  # `with model_client(name) as client:` holds what it yields
-        for value in fn.returns:
-            resolved = self.resolve(value, Ctx(func.path, fn.qualname), None, depth)
-            if resolved is not None:
-                return resolved
-        if fn.returns_type:  # `def make_llm(cfg) -> BaseLLM: return REGISTRY[cfg["type"]](cfg)`: a BaseLLM
-            annotated = self.resolve(_dotted_expr(fn.returns_type), Ctx(func.path, fn.qualname), None, depth)
-            if isinstance(annotated, Klass):  # (a project class only: an SDK class named here says nothing of settings)
-                return Inst(annotated.path, annotated.qualname)
-        return None
+        returned = self._first_resolved(fn.returns, Ctx(func.path, fn.qualname), depth)
+        # `def make_llm(cfg) -> BaseLLM: return REGISTRY[cfg["type"]](cfg)`: a BaseLLM
+        return returned if returned is not None else self.annotated_instance(func, depth)
+
+    def annotated_instance(self, func: Func, depth: int = 0):
+        """An instance of the project class the return annotation of `func` names (`-> Backend`), else None (an SDK
+        class named there says nothing of its settings)."""
+        fn = self.function(func)
+        if fn is None or not fn.returns_type:
+            return None
+        annotated = self.resolve(_dotted_expr(fn.returns_type), Ctx(func.path, fn.qualname), None, depth)
+        return Inst(annotated.path, annotated.qualname) if isinstance(annotated, Klass) else None
 
     def yielded_value(self, func: Func, depth: int = 0):
         """What a generator function yields (the first value that resolves): the object a `@contextmanager` or a
         FastAPI dependency written as a generator hands to its user."""
         fn = self.function(func)
-        for value in fn.yields if fn is not None else ():
-            resolved = self.resolve(value, Ctx(func.path, fn.qualname), None, depth)
+        return self._first_resolved(fn.yields, Ctx(func.path, fn.qualname), depth) if fn is not None else None
+
+    def _first_resolved(self, values, ctx: Ctx, depth: int):
+        """The value of the first of `values` (a function's returns or yields) that resolves at all, else None."""
+        for value in values:
+            resolved = self.resolve(value, ctx, None, depth)
             if resolved is not None:
                 return resolved
         return None
